@@ -1,0 +1,1 @@
+"""Grader evaluation: labelled data the project owns, splits, training and agreement reports."""

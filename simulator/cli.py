@@ -1,0 +1,81 @@
+"""The `listenlab` command line: personas, chat, and the commands of the other parts."""
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from simulator import personas as persona_files
+from simulator.settings import GraderName, Settings, SpeakerName
+
+app = typer.Typer(help="Practise active listening with simulated people.", no_args_is_help=True)
+personas_app = typer.Typer(help="List and check persona files.", invoke_without_command=True)
+app.add_typer(personas_app, name="personas")
+console = Console()
+errors = Console(stderr=True)
+
+
+@personas_app.callback()
+def list_personas(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
+    """List the personas (default when no sub-command is given)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from simulator.cli_views import print_personas
+
+    print_personas(console, load_all_personas(), as_json)
+
+
+@personas_app.command("check")
+def check_personas(files: list[Path] = typer.Argument(None, help="Persona YAML files (default: all).")):
+    """Validate persona files; name the file, line, field and reason of each problem."""
+    paths = files or persona_files.persona_files()
+    failed = 0
+    for path in paths:
+        try:
+            persona = persona_files.load_persona(path)
+        except persona_files.PersonaError as exc:
+            failed += 1
+            for problem in exc.problems:
+                errors.print(f"[red]✗[/red] {problem}", highlight=False)
+            continue
+        console.print(f"[green]✓[/green] {path}: {persona.id} is valid", highlight=False)
+    if failed:
+        errors.print(f"{failed} of {len(paths)} file(s) have problems.")
+        raise typer.Exit(1)
+
+
+def load_all_personas():
+    """Shipped personas, exiting with the problems when one is broken."""
+    try:
+        return persona_files.load_personas()
+    except persona_files.PersonaError as exc:
+        errors.print("\n".join(exc.problems))
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def chat(
+    persona: str = typer.Option(..., "--persona", "-p", help="Persona id (see `listenlab personas`)."),
+    speaker: SpeakerName | None = typer.Option(
+        None, help="scripted | llama | openai (default from settings)."
+    ),
+    grader: GraderName | None = typer.Option(None, help="offline | llm (default from settings)."),
+    script: Path | None = typer.Option(None, help="Read one learner turn per line and run unattended."),
+    as_json: bool = typer.Option(False, "--json", help="Print the whole session as JSON at the end."),
+    seed: int = typer.Option(0, help="Seed of the scripted speaker."),
+):
+    """Role-play with a simulated person in the terminal, with feedback on every turn."""
+    from simulator.cli_chat import run_chat
+
+    overrides = {key: value for key, value in {"speaker": speaker, "grader": grader}.items() if value}
+    settings = Settings(**overrides)
+    personas = load_all_personas()
+    if persona not in personas:
+        errors.print(f"Unknown persona '{persona}'. Choose one of: {', '.join(sorted(personas))}.")
+        raise typer.Exit(2)
+    raise typer.Exit(run_chat(personas[persona], settings, script, as_json, seed))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,34 @@
+"""Settings from the environment / .env: which speaker, grader, model server, database."""
+
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_data_dir
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SpeakerName = Literal["scripted", "llama", "openai"]
+GraderName = Literal["offline", "llm"]
+
+
+def default_db_url() -> str:
+    """SQLite file under the user's data directory."""
+    folder = Path(user_data_dir("listenlab", appauthor=False))
+    return f"sqlite:///{folder / 'listenlab.db'}"
+
+
+class Settings(BaseSettings):
+    """All run-time settings; every field can be set as an environment variable."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    speaker: SpeakerName = Field("scripted", validation_alias="LISTENLAB_SPEAKER")
+    grader: GraderName = Field("offline", validation_alias="LISTENLAB_GRADER")
+    openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")
+    openai_api_key: str = Field("not-needed", validation_alias="OPENAI_API_KEY")
+    model: str = Field("gpt-4o-mini", validation_alias="LISTENLAB_MODEL")
+    gguf_path: Path | None = Field(None, validation_alias="LISTENLAB_GGUF")
+    timeout_s: float = Field(30.0, gt=0, validation_alias="LISTENLAB_TIMEOUT")
+    max_retries: int = Field(2, ge=0, validation_alias="LISTENLAB_MAX_RETRIES")
+    db_url: str = Field(default_factory=default_db_url, validation_alias="LISTENLAB_DB_URL")
+    seed: int = Field(0, validation_alias="LISTENLAB_SEED")
