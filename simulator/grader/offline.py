@@ -1,0 +1,172 @@
+"""The offline grader: a linear model over word and character n-grams, shipped with the package.
+
+The artifact (simulator/grader/model/offline_grader.npz) holds the feature vocabulary, idf
+weights, two linear heads (which moves are present; which one is primary), per-label thresholds
+and a JSON header. It is read with numpy alone (no pickle, nothing fetched), and scored with numpy.
+"""
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from simulator.grader.base import GradeRequest
+from simulator.grader.features import FeatureConfig, turn_features, vectorise
+from simulator.grader.rubric import hint_for, rationale_for, score_turn
+from simulator.grades import TurnGrade
+from simulator.labels import ROADBLOCKS, Label
+
+ARTIFACT_NAME = "offline_grader.npz"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One turn's predicted moves, primary and the probabilities behind them."""
+
+    labels: list[Label]
+    primary: Label
+    presence: dict[Label, float]
+
+
+@dataclass(frozen=True)
+class LinearArtifact:
+    """Everything the offline grader needs, as loaded from the .npz file."""
+
+    version: str
+    labels: tuple[Label, ...]
+    config: FeatureConfig
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    weights: np.ndarray  # (features, 2 * labels): presence logits, then primary logits
+    bias: np.ndarray
+    thresholds: np.ndarray
+    roadblock_rule: bool
+    meta: dict
+
+    def predict(self, requests: list[GradeRequest]) -> list[Prediction]:
+        """Predict labels and primary for many turns at once."""
+        documents = [turn_features(r.context, r.text, self.config) for r in requests]
+        logits = self._logits(*vectorise(documents, self.vocabulary, self.idf))
+        count = len(self.labels)
+        presence = _sigmoid(logits[:, :count])
+        primary = logits[:, count:]
+        return [self._decide(presence[row], primary[row]) for row in range(len(requests))]
+
+    def _logits(self, indptr: np.ndarray, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
+        rows = len(indptr) - 1
+        contributions = self.weights[indices].astype(np.float32) * values[:, None]
+        summed = np.zeros((rows, self.weights.shape[1]), dtype=np.float32)
+        filled = np.flatnonzero(np.diff(indptr))
+        if len(filled):
+            summed[filled] = np.add.reduceat(contributions, indptr[filled], axis=0)
+        return summed + self.bias
+
+    def _decide(self, presence: np.ndarray, primary_logits: np.ndarray) -> Prediction:
+        primary = self.labels[int(np.argmax(primary_logits))]
+        present = [label for label, p, t in zip(self.labels, presence, self.thresholds) if p >= t]
+        if primary not in present:
+            present.insert(0, primary)
+        if self.roadblock_rule:
+            primary = roadblock_first(present, primary, presence, self.labels)
+        probabilities = {label: float(p) for label, p in zip(self.labels, presence)}
+        return Prediction(labels=present, primary=primary, presence=probabilities)
+
+
+def roadblock_first(present: list[Label], primary: Label, presence: np.ndarray, labels) -> Label:
+    """A roadblock in the same turn outweighs a listening or neutral move as the primary one."""
+    if primary in ROADBLOCKS:
+        return primary
+    roadblocks = [(presence[labels.index(label)], label) for label in present if label in ROADBLOCKS]
+    return max(roadblocks)[1] if roadblocks else primary
+
+
+def _sigmoid(values: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-values))
+
+
+class OfflineGrader:
+    """Grades turns with the shipped linear model; fast (~thousands of turns a second)."""
+
+    def __init__(self, artifact: LinearArtifact) -> None:
+        self.artifact = artifact
+        self.name = f"offline@{artifact.version}"
+
+    def grade(self, request: GradeRequest) -> TurnGrade:
+        """Grade one turn."""
+        return self.grade_many([request])[0]
+
+    def grade_many(self, requests: list[GradeRequest]) -> list[TurnGrade]:
+        """Grade many turns in one vectorised pass, in order."""
+        if not requests:
+            return []
+        return [self._to_grade(p) for p in self.artifact.predict(list(requests))]
+
+    def predict(self, requests: list[GradeRequest]) -> list[Prediction]:
+        """Labels, primary and per-label probabilities (for evaluation and debugging)."""
+        return self.artifact.predict(list(requests)) if requests else []
+
+    def _to_grade(self, prediction: Prediction) -> TurnGrade:
+        labels, primary = prediction.labels, prediction.primary
+        return TurnGrade(
+            labels=labels,
+            primary=primary,
+            score=score_turn(labels, primary),
+            rationale=rationale_for(labels, primary),
+            suggestion=hint_for(labels, primary),
+            grader=self.name,
+        )
+
+
+def load_artifact(path: Path | None = None) -> LinearArtifact:
+    """Read the artifact from a path, or the one shipped in simulator/grader/model/."""
+    if path is None:
+        source = resources.files("simulator.grader") / "model" / ARTIFACT_NAME
+        with resources.as_file(source) as shipped:
+            return _read(Path(shipped))
+    return _read(Path(path))
+
+
+def _read(path: Path) -> LinearArtifact:
+    with np.load(path, allow_pickle=False) as data:
+        meta = json.loads(data["meta"].tobytes().decode("utf-8"))
+        terms = data["vocabulary"].tobytes().decode("utf-8").split("\n")
+        return LinearArtifact(
+            version=meta["version"],
+            labels=tuple(Label(name) for name in meta["labels"]),
+            config=FeatureConfig(**meta["features"]),
+            vocabulary={term: column for column, term in enumerate(terms)},
+            idf=data["idf"].astype(np.float64),
+            weights=data["weights"],
+            bias=data["bias"].astype(np.float32),
+            thresholds=data["thresholds"].astype(np.float64),
+            roadblock_rule=bool(meta.get("roadblock_rule", False)),
+            meta=meta,
+        )
+
+
+def save_artifact(path: Path, artifact: LinearArtifact) -> None:
+    """Write an artifact as a compressed .npz (no pickled objects)."""
+    meta = dict(artifact.meta, version=artifact.version, roadblock_rule=artifact.roadblock_rule)
+    meta.update(labels=[label.value for label in artifact.labels], features=artifact.config.to_dict())
+    terms = sorted(artifact.vocabulary, key=artifact.vocabulary.__getitem__)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        path,
+        meta=_as_bytes(json.dumps(meta, sort_keys=True)),
+        vocabulary=_as_bytes("\n".join(terms)),
+        idf=artifact.idf.astype(np.float32),
+        weights=artifact.weights.astype(np.float16),
+        bias=artifact.bias.astype(np.float32),
+        thresholds=artifact.thresholds.astype(np.float32),
+    )
+
+
+def _as_bytes(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+
+
+def load_offline_grader(path: Path | None = None) -> OfflineGrader:
+    """The offline grader with the shipped artifact (or one at `path`)."""
+    return OfflineGrader(load_artifact(path))
