@@ -36,7 +36,7 @@ def check_personas(files: list[Path] = typer.Argument(None, help="Persona YAML f
         except persona_files.PersonaError as exc:
             failed += 1
             for problem in exc.problems:
-                errors.print(f"[red]✗[/red] {problem}", highlight=False)
+                errors.print(f"[red]✗[/red] {problem}", highlight=False, soft_wrap=True)
             continue
         console.print(f"[green]✓[/green] {path}: {persona.id} is valid", highlight=False)
     if failed:

@@ -2,7 +2,7 @@
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import (
@@ -18,6 +18,7 @@ from simulator.labels import ROADBLOCKS, Label
 
 PERSONAS_DIR = Path(__file__).resolve().parent.parent / "personas"
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+Line = Annotated[str, Field(min_length=1)]
 
 
 class Strict(BaseModel):
@@ -29,7 +30,7 @@ class HiddenState(Strict):
 
     background: str = Field(min_length=20)
     surface_concern: str = Field(min_length=5)
-    underlying_feelings: list[str] = Field(min_length=1)
+    underlying_feelings: list[Line] = Field(min_length=1)
     core_need: str = Field(min_length=5)
 
 
@@ -73,25 +74,28 @@ class DisclosureLayer(Strict):
     name: str = Field(min_length=1)
     unlock_at: float = Field(ge=0, le=1)
     disclosure: str = Field(min_length=10, description="What the persona is ready to reveal here.")
-    lines: list[str] = Field(min_length=2, description="Said after a reflection or validation.")
-    answers: list[str] = Field(min_length=2, description="Said after an open question.")
+    lines: list[Line] = Field(min_length=2, description="Said after a reflection or validation.")
+    answers: list[Line] = Field(min_length=2, description="Said after an open question.")
 
 
 class AuthoredLines(Strict):
     """Lines for the scripted speaker outside the disclosure layers."""
 
     opening: str = Field(min_length=5)
-    pushback: dict[Label, list[str]]
-    closed_answers: list[str] = Field(min_length=2)
-    neutral: list[str] = Field(min_length=2)
-    shutdown: list[str] = Field(min_length=2)
-    breakthrough: list[str] = Field(min_length=1)
-    closing: list[str] = Field(min_length=1)
+    pushback: dict[Label, list[Line]]
+    closed_answers: list[Line] = Field(min_length=2)
+    neutral: list[Line] = Field(min_length=2)
+    shutdown: list[Line] = Field(min_length=2)
+    breakthrough: list[Line] = Field(min_length=1)
+    closing: list[Line] = Field(min_length=1)
 
     @field_validator("pushback")
     @classmethod
-    def _pushback_per_roadblock(cls, pushback: dict[Label, list[str]]) -> dict[Label, list[str]]:
+    def _pushback_per_roadblock(cls, pushback: dict[Label, list[Line]]) -> dict[Label, list[Line]]:
         missing = sorted(label.value for label in ROADBLOCKS if len(pushback.get(label, [])) < 2)
+        extra = sorted(label.value for label in pushback if label not in ROADBLOCKS)
+        if extra:
+            raise ValueError(f"pushback is only for roadblocks, not: {', '.join(extra)}")
         if missing:
             raise ValueError(f"need at least two pushback lines for: {', '.join(missing)}")
         return pushback
@@ -135,14 +139,14 @@ def _node_line(root: yaml.Node | None, loc: tuple) -> int | None:
     """1-based line of the YAML node at a Pydantic error location, or the nearest parent."""
     node, line = root, (root.start_mark.line + 1 if root is not None else None)
     for key in loc:
-        child = None
+        pair = None
         if isinstance(node, yaml.MappingNode):
-            child = next((v for k, v in node.value if k.value == str(key)), None)
+            pair = next(((k, v) for k, v in node.value if k.value == str(key)), None)
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            child = node.value[key]
-        if child is None:
+            pair = (node.value[key], node.value[key])
+        if pair is None:
             break
-        node, line = child, child.start_mark.line + 1
+        node, line = pair[1], pair[0].start_mark.line + 1
     return line
 
 

@@ -1,0 +1,246 @@
+"""Shipped persona files: they load, stay in step with their schema, and broken files are refused."""
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from simulator.dynamics import PersonaState, advance, initial_state
+from simulator.grades import TurnGrade
+from simulator.labels import LISTENING, NEUTRAL, ROADBLOCKS, Label
+from simulator.personas import (
+    PERSONAS_DIR,
+    Persona,
+    PersonaError,
+    load_persona,
+    persona_files,
+    persona_json_schema,
+)
+from simulator.speaker.base import SpeakerRequest, Utterance
+from simulator.speaker.scripted import ScriptedSpeaker
+
+BAD_PERSONAS_DIR = Path(__file__).parent / "data" / "bad_personas"
+SCHEMA_FILE = PERSONAS_DIR / "persona.schema.json"
+SCHEMA_COMMENT = "# yaml-language-server: $schema=./persona.schema.json"
+SHIPPED_IDS = {
+    "stressed-partner",
+    "frustrated-client",
+    "quiet-employee",
+    "grieving-friend",
+    "defensive-report",
+    "anxious-new-hire",
+}
+SHIPPED_FILES = persona_files()
+PROBLEM = re.compile(r"^(?P<source>.+?)(?::(?P<line>\d+))?: (?P<rest>.*)$", re.DOTALL)
+
+# Smallest pools that keep a twelve-turn conversation from repeating itself.
+MIN_LAYER_LINES = 4
+MIN_LAYER_ANSWERS = 4
+MIN_PUSHBACK = 3
+MIN_POOLS = {"closed_answers": 4, "neutral": 4, "shutdown": 3, "breakthrough": 2, "closing": 2}
+
+L = Label
+LEARNER_HABITS = {
+    "reflects": [L.REFLECTION] * 12,
+    "validates": [L.VALIDATION] * 12,
+    "asks open questions": [L.OPEN_QUESTION] * 12,
+    "listens well": [L.REFLECTION, L.OPEN_QUESTION, L.VALIDATION] * 4,
+    "asks closed questions": [L.CLOSED_QUESTION] * 12,
+    "makes small talk": [L.OTHER] * 12,
+    "fixes": [L.ADVICE] * 12,
+    "throws every roadblock": [L.ADVICE, L.REASSURANCE, L.JUDGMENT, L.SELF_FOCUS] * 3,
+    "mixes it up": [
+        Label(word)
+        for word in "other closed_question reflection open_question advice validation reflection"
+        " open_question reassurance reflection open_question validation".split()
+    ],
+}
+
+
+def _by_stem(path: Path) -> str:
+    return path.stem
+
+
+def _spoken_lines(persona: Persona) -> list[str]:
+    """Every string the scripted speaker can say for this persona."""
+    lines = persona.lines
+    spoken = [lines.opening, *lines.closed_answers, *lines.neutral]
+    spoken += [*lines.shutdown, *lines.breakthrough, *lines.closing]
+    for pool in lines.pushback.values():
+        spoken += pool
+    for layer in persona.layers:
+        spoken += [*layer.lines, *layer.answers]
+    return spoken
+
+
+def _states(persona: Persona, moves: list[Label]) -> list[PersonaState]:
+    """The persona's state after each learner move, through the real dynamics."""
+    state, states = initial_state(persona), []
+    for move in moves:
+        state = advance(persona, state, TurnGrade(labels=[move], primary=move, grader="test"))
+        states.append(state)
+    return states
+
+
+def _conversation(persona: Persona, moves: list[Label], seed: int) -> list[str]:
+    """The scripted speaker's lines, opening first, for a learner making these moves."""
+    speaker = ScriptedSpeaker()
+    history = [Utterance("persona", speaker.opening(persona))]
+    for state in _states(persona, moves):
+        history.append(Utterance("learner", f"(a {state.trigger} turn)"))
+        request = SpeakerRequest(persona, state, tuple(history), seed=seed)
+        history.append(Utterance("persona", "".join(speaker.stream_reply(request))))
+    return [u.text for u in history if u.role == "persona"]
+
+
+def _shipped() -> dict[str, Persona]:
+    return {path.stem: load_persona(path) for path in SHIPPED_FILES}
+
+
+def test_the_six_personas_ship():
+    assert {path.stem for path in SHIPPED_FILES} == SHIPPED_IDS
+
+
+@pytest.mark.parametrize("path", SHIPPED_FILES, ids=_by_stem)
+def test_shipped_persona_loads(path):
+    persona = load_persona(path)
+    assert persona.id == path.stem
+    assert len(persona.hidden.background) > 200, "background should be a real paragraph"
+
+
+@pytest.mark.parametrize("path", SHIPPED_FILES, ids=_by_stem)
+def test_first_line_points_editors_at_the_schema(path):
+    assert path.read_text(encoding="utf-8").splitlines()[0] == SCHEMA_COMMENT
+
+
+def test_shipped_schema_matches_the_model():
+    assert SCHEMA_FILE.read_text(encoding="utf-8") == persona_json_schema(), (
+        "personas/persona.schema.json is stale: regenerate it (see personas/README.md)"
+    )
+
+
+@pytest.mark.parametrize("path", SHIPPED_FILES, ids=_by_stem)
+def test_no_line_is_repeated_within_a_persona(path):
+    counts = Counter(" ".join(line.casefold().split()) for line in _spoken_lines(load_persona(path)))
+    assert [line for line, count in counts.items() if count > 1] == []
+
+
+@pytest.mark.parametrize("path", SHIPPED_FILES, ids=_by_stem)
+def test_line_pools_are_deep_enough(path):
+    persona = load_persona(path)
+    short = [
+        f"{name}: {len(getattr(persona.lines, name))}"
+        for name, least in MIN_POOLS.items()
+        if len(getattr(persona.lines, name)) < least
+    ]
+    short += [
+        f"pushback.{label}: {len(persona.lines.pushback.get(label, []))}"
+        for label in ROADBLOCKS
+        if len(persona.lines.pushback.get(label, [])) < MIN_PUSHBACK
+    ]
+    for layer in persona.layers:
+        if len(layer.lines) < MIN_LAYER_LINES or len(layer.answers) < MIN_LAYER_ANSWERS:
+            short.append(f"layer {layer.name!r}: {len(layer.lines)} lines, {len(layer.answers)} answers")
+    assert short == []
+
+
+@pytest.mark.parametrize("path", SHIPPED_FILES, ids=_by_stem)
+def test_four_layers_all_open_before_breakthrough(path):
+    persona = load_persona(path)
+    assert len(persona.layers) == 4
+    assert persona.layers[-1].unlock_at < persona.dynamics.breakthrough_at
+
+
+@pytest.mark.parametrize("path", SHIPPED_FILES, ids=_by_stem)
+def test_listening_helps_neutral_barely_moves_roadblocks_hurt(path):
+    effects = load_persona(path).dynamics.label_effects
+    assert min(effects[label] for label in LISTENING) >= 0.08
+    assert all(abs(effects[label]) <= 0.02 for label in NEUTRAL)
+    assert max(effects[label] for label in ROADBLOCKS) <= -0.08
+    assert effects[Label.JUDGMENT] == min(effects.values())
+
+
+@pytest.mark.parametrize("path", SHIPPED_FILES, ids=_by_stem)
+@pytest.mark.parametrize("move", sorted(LISTENING))
+def test_consistent_listener_breaks_through_within_eight_turns(path, move):
+    assert _states(load_persona(path), [move] * 8)[-1].breakthrough
+
+
+@pytest.mark.parametrize("path", SHIPPED_FILES, ids=_by_stem)
+def test_good_listener_does_not_break_through_at_once(path):
+    states = _states(load_persona(path), LEARNER_HABITS["listens well"])
+    assert states[-1].breakthrough_turn is not None
+    assert 4 <= states[-1].breakthrough_turn <= 8
+
+
+@pytest.mark.parametrize("path", SHIPPED_FILES, ids=_by_stem)
+def test_habitual_fixer_never_breaks_through(path):
+    persona = load_persona(path)
+    assert not _states(persona, [L.REFLECTION, L.ADVICE] * 6)[-1].breakthrough
+    assert not _states(persona, LEARNER_HABITS["fixes"])[-1].breakthrough
+    assert _states(persona, [L.ADVICE] * 3)[-1].shutdown
+
+
+@pytest.mark.parametrize("path", SHIPPED_FILES, ids=_by_stem)
+@pytest.mark.parametrize("habit", sorted(LEARNER_HABITS))
+def test_twelve_turns_never_repeat_a_line(path, habit):
+    persona = load_persona(path)
+    for seed in range(3):
+        said = _conversation(persona, LEARNER_HABITS[habit], seed)
+        assert len(said) == 13
+        assert [line for line, count in Counter(said).items() if count > 1] == [], f"seed {seed}"
+
+
+def test_personas_differ_in_what_hurts_most():
+    personas = _shipped()
+    reassurance = {pid: p.dynamics.label_effects[Label.REASSURANCE] for pid, p in personas.items()}
+    judgment = {pid: p.dynamics.label_effects[Label.JUDGMENT] for pid, p in personas.items()}
+    assert reassurance["frustrated-client"] == min(reassurance.values())
+    assert judgment["quiet-employee"] == min(judgment.values())
+    assert personas["quiet-employee"].dynamics.start_openness == min(
+        p.dynamics.start_openness for p in personas.values()
+    )
+
+
+BROKEN_FILES = [
+    # file name, field named in the message (None: no field), words of the reason, line (None: any)
+    ("unknown-field.yaml", "hidden.mood", "Extra inputs are not permitted", 13),
+    ("missing-field.yaml", "hidden.core_need", "Field required", 8),
+    ("bad-difficulty.yaml", "difficulty", "less than or equal to 3", 7),
+    ("openness-out-of-range.yaml", "dynamics.start_openness", "less than or equal to 1", 18),
+    ("thresholds-out-of-order.yaml", "dynamics", "shutdown_below < start_openness < breakthrough_at", 17),
+    ("label-effects-missing-label.yaml", "dynamics.label_effects", "missing effects for: self_focus", 21),
+    ("unknown-label.yaml", "dynamics.label_effects.empathy", "'reflection'", 31),
+    ("pushback-missing-roadblock.yaml", "lines.pushback", "pushback lines for: judgment", 44),
+    ("layers-not-ascending.yaml", "layers", "unlock_at must strictly increase", 31),
+    ("wrong-type.yaml", "lines.closed_answers", "valid list", 49),
+    ("invalid-yaml.yaml", None, "not valid YAML", 16),
+    ("not-a-mapping.yaml", "(top level)", "expected a mapping", None),
+    # load_persona checks the id after parsing and does not look up the id's line.
+    ("id-mismatch.yaml", "id", "must match the file name 'id-mismatch'", 3),
+]
+
+
+@pytest.mark.parametrize(("file_name", "field", "reason", "line"), BROKEN_FILES)
+def test_broken_file_is_refused_naming_the_field(file_name, field, reason, line):
+    path = BAD_PERSONAS_DIR / file_name
+    with pytest.raises(PersonaError) as caught:
+        load_persona(path)
+    assert caught.value.path == str(path)
+    assert len(caught.value.problems) == 1, caught.value.problems
+    problem = PROBLEM.match(caught.value.problems[0])
+    assert problem, caught.value.problems[0]
+    assert problem["source"] == str(path)
+    if line is not None:
+        assert problem["line"] == str(line)
+    named = problem["rest"].partition(": ")[0]
+    if field is not None:
+        assert named == field or named.startswith(field + ".")
+    assert reason in problem["rest"]
+
+
+def test_every_broken_fixture_is_checked():
+    on_disk = {path.name for path in BAD_PERSONAS_DIR.glob("*.yaml")}
+    assert on_disk == {file_name for file_name, *_ in BROKEN_FILES}
+    assert len(on_disk) >= 8
