@@ -5,7 +5,6 @@ The primary label comes from AnnoMI-simple.csv (main_therapist_behaviour); the q
 input subtypes and the extra moves present come from AnnoMI-full.csv (majority of annotators).
 """
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,15 +18,6 @@ SOURCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "annomi"
 OUTPUT = DATA_DIR / "annomi.jsonl"
 
 ADVICE_SUBTYPES = frozenset({"advice", "options", "negotiation", "information"})
-
-# Explicit acknowledgements of a feeling, the only AnnoMI "other" turns we call validation.
-VALIDATION_PATTERN = re.compile(
-    r"\b(makes? (total |perfect |a lot of )?sense|understandable|no wonder|"
-    r"that must (be|have been) (really |so )?(scary|hard|tough|difficult|frightening|awful)|"
-    r"(it's|that's) (normal|natural) to feel)\b",
-    re.IGNORECASE,
-)
-
 
 @dataclass(frozen=True)
 class Codes:
@@ -69,7 +59,7 @@ def _majority_subtype(rows: pd.DataFrame, exists: str, subtype: str) -> str | No
     return str(counts.index[0]) if len(counts) else None
 
 
-def primary_label(behaviour: str, codes: Codes, text: str) -> Label:
+def primary_label(behaviour: str, codes: Codes) -> Label:
     """Map AnnoMI's main behaviour (with its majority subtype) to one label of ours."""
     if behaviour == "reflection":
         return Label.REFLECTION
@@ -77,7 +67,7 @@ def primary_label(behaviour: str, codes: Codes, text: str) -> Label:
         return Label.CLOSED_QUESTION if codes.question == "closed" else Label.OPEN_QUESTION
     if behaviour == "therapist_input":
         return Label.ADVICE
-    return Label.VALIDATION if VALIDATION_PATTERN.search(text) else Label.OTHER
+    return Label.OTHER
 
 
 def secondary_labels(codes: Codes) -> list[Label]:
@@ -126,7 +116,7 @@ def _convert_transcript(
 
 def _labelled(transcript_id: int, utterance: int, context: str, text: str, row, codes: Codes) -> LabelledTurn:
     behaviour = str(row.main_therapist_behaviour)
-    primary = primary_label(behaviour, codes, text)
+    primary = primary_label(behaviour, codes)
     labels = [primary, *(label for label in secondary_labels(codes) if not _same_move(label, primary))]
     return LabelledTurn(
         id=annomi_id(transcript_id, utterance),

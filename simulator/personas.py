@@ -186,9 +186,10 @@ def load_persona(path: Path | str) -> Persona:
         raise PersonaError(path, [f"{path}: cannot read: {exc}"]) from exc
     persona = parse_persona(text, str(path))
     if persona.id != path.stem:
+        line = _node_line(yaml.compose(text), ("id",))
         raise PersonaError(
             path,
-            [f"{path}:1: id: '{persona.id}' must match the file name '{path.stem}'"],
+            [f"{path}:{line}: id: '{persona.id}' must match the file name '{path.stem}'"],
         )
     return persona
 

@@ -86,11 +86,14 @@ class OpenAIServer:
             self._faults.extend([(kind, retry_after)] * times)
 
     def reset(self) -> None:
-        """Forget recorded requests, queued replies and faults."""
+        """Forget recorded requests, queued replies and faults; back to no latency and the default responder."""
         with self._lock:
             self.requests.clear()
             self._replies.clear()
             self._faults.clear()
+        self.latency = self.token_delay = 0.0
+        self.responder = default_responder
+        self.hang_s = 30.0
 
     # ----- lifecycle
 

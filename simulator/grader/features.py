@@ -5,6 +5,7 @@ features a model was trained on are exactly the features it sees at run time.
 """
 
 import re
+from itertools import repeat
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -44,19 +45,24 @@ def sentences_of(text: str) -> list[list[str]]:
     return [words for words in found if words]
 
 
-def turn_features(context: str, text: str, config: FeatureConfig) -> list[str]:
-    """All feature strings of one listener turn (repeats count as term frequency)."""
+def turn_parts(context: str, text: str, config: FeatureConfig) -> tuple[list[str], list[str]]:
+    """(words, word-level features) of one turn; character n-grams are derived from the words."""
     sentences = sentences_of(normalise(text))
     words = [word for sentence in sentences for word in sentence]
     features: list[str] = []
     for sentence in sentences:
         features.extend(_word_ngrams(sentence, "w:", config.word_trigrams))
-    features.extend(_char_ngrams(words, config.char_min, config.char_max))
     if config.positions:
         features.extend(_position_features(sentences))
     if config.context:
         features.extend(_context_features(context, words))
-    return features
+    return words, features
+
+
+def turn_features(context: str, text: str, config: FeatureConfig) -> list[str]:
+    """All feature strings of one listener turn (repeats count as term frequency)."""
+    words, features = turn_parts(context, text, config)
+    return features + _char_ngrams(words, config.char_min, config.char_max)
 
 
 def _word_ngrams(words: list[str], prefix: str, trigrams: bool) -> list[str]:
@@ -108,23 +114,51 @@ def _context_features(context: str, words: list[str]) -> list[str]:
     return features
 
 
-def vectorise(
-    documents: Sequence[list[str]], vocabulary: dict[str, int], idf: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """CSR parts (indptr, indices, values): sublinear tf * idf, each row L2-normalised."""
-    indptr = [0]
-    indices: list[int] = []
-    counts: list[int] = []
-    for features in documents:
-        row: dict[int, int] = {}
-        for feature in features:
-            column = vocabulary.get(feature)
-            if column is not None:
-                row[column] = row.get(column, 0) + 1
-        indices.extend(row)
-        counts.extend(row.values())
-        indptr.append(len(indices))
-    return _weighted(np.asarray(indptr), np.asarray(indices, dtype=np.int64), np.asarray(counts), idf)
+class Vectoriser:
+    """Turns -> CSR parts (indptr, indices, values): sublinear tf * idf, rows L2-normalised.
+
+    Character n-gram columns are cached per word, so a word seen before costs one lookup.
+    """
+
+    def __init__(self, vocabulary: dict[str, int], idf: np.ndarray, config: FeatureConfig, cache_size: int = 200_000):
+        self.vocabulary = vocabulary
+        self.idf = idf
+        self.config = config
+        self.cache_size = cache_size
+        self._word_columns: dict[str, list[int]] = {}
+
+    def transform(self, turns: Sequence[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """CSR parts for (context, text) pairs."""
+        columns: list[int] = []  # -1 marks a feature outside the vocabulary
+        lengths: list[int] = []
+        lookup, columns_of, missing = self.vocabulary.get, self._columns_of, repeat(-1)
+        for context, text in turns:
+            before = len(columns)
+            words, features = turn_parts(context, text, self.config)
+            for word in words:
+                columns.extend(columns_of(word))
+            columns.extend(map(lookup, features, missing))
+            lengths.append(len(columns) - before)
+        return self._counted(np.asarray(columns, dtype=np.int64), np.asarray(lengths, dtype=np.int64))
+
+    def _columns_of(self, word: str) -> list[int]:
+        found = self._word_columns.get(word)
+        if found is None:
+            if len(self._word_columns) >= self.cache_size:
+                self._word_columns.clear()
+            grams = _char_ngrams([word], self.config.char_min, self.config.char_max)
+            found = [column for column in map(self.vocabulary.get, grams) if column is not None]
+            self._word_columns[word] = found
+        return found
+
+    def _counted(self, columns: np.ndarray, lengths: np.ndarray):
+        width = max(len(self.vocabulary), 1)
+        rows = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+        known = columns >= 0
+        keys, counts = np.unique(rows[known] * width + columns[known], return_counts=True)
+        per_row = np.bincount(keys // width, minlength=len(lengths))
+        indptr = np.concatenate([[0], np.cumsum(per_row)])
+        return _weighted(indptr, keys % width, counts, self.idf)
 
 
 def _weighted(indptr: np.ndarray, indices: np.ndarray, counts: np.ndarray, idf: np.ndarray):

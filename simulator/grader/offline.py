@@ -7,13 +7,14 @@ and a JSON header. It is read with numpy alone (no pickle, nothing fetched), and
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from simulator.grader.base import GradeRequest
-from simulator.grader.features import FeatureConfig, turn_features, vectorise
+from simulator.grader.features import FeatureConfig, Vectoriser
 from simulator.grader.rubric import hint_for, rationale_for, score_turn
 from simulator.grades import TurnGrade
 from simulator.labels import ROADBLOCKS, Label
@@ -45,36 +46,44 @@ class LinearArtifact:
     roadblock_rule: bool
     meta: dict
 
+    @cached_property
+    def vectoriser(self) -> Vectoriser:
+        """The feature extractor for this vocabulary (made on first use)."""
+        return Vectoriser(self.vocabulary, self.idf, self.config)
+
     def predict(self, requests: list[GradeRequest]) -> list[Prediction]:
         """Predict labels and primary for many turns at once."""
-        documents = [turn_features(r.context, r.text, self.config) for r in requests]
-        logits = self._logits(*vectorise(documents, self.vocabulary, self.idf))
+        logits = self._logits(*self.vectoriser.transform([(r.context, r.text) for r in requests]))
         count = len(self.labels)
-        presence = _sigmoid(logits[:, :count])
-        primary = logits[:, count:]
-        return [self._decide(presence[row], primary[row]) for row in range(len(requests))]
+        presence = _sigmoid(logits[:, :count]).tolist()
+        primary = np.argmax(logits[:, count:], axis=1).tolist()
+        thresholds = self.thresholds.tolist()
+        rule = self.roadblock_rule
+        return [decide(p, q, self.labels, thresholds, rule) for p, q in zip(presence, primary)]
 
     def _logits(self, indptr: np.ndarray, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
         rows = len(indptr) - 1
-        contributions = self.weights[indices].astype(np.float32) * values[:, None]
+        contributions = self.weights[indices] * values[:, None]
         summed = np.zeros((rows, self.weights.shape[1]), dtype=np.float32)
         filled = np.flatnonzero(np.diff(indptr))
         if len(filled):
             summed[filled] = np.add.reduceat(contributions, indptr[filled], axis=0)
         return summed + self.bias
 
-    def _decide(self, presence: np.ndarray, primary_logits: np.ndarray) -> Prediction:
-        primary = self.labels[int(np.argmax(primary_logits))]
-        present = [label for label, p, t in zip(self.labels, presence, self.thresholds) if p >= t]
-        if primary not in present:
-            present.insert(0, primary)
-        if self.roadblock_rule:
-            primary = roadblock_first(present, primary, presence, self.labels)
-        probabilities = {label: float(p) for label, p in zip(self.labels, presence)}
-        return Prediction(labels=present, primary=primary, presence=probabilities)
+def decide(
+    presence: list[float], primary_index: int, labels: tuple[Label, ...], thresholds: list[float], roadblock_rule: bool
+) -> Prediction:
+    """Labels over their thresholds plus the primary head's choice (optionally roadblock first)."""
+    primary = labels[primary_index]
+    present = [label for label, p, t in zip(labels, presence, thresholds) if p >= t]
+    if primary not in present:
+        present.insert(0, primary)
+    if roadblock_rule:
+        primary = roadblock_first(present, primary, presence, labels)
+    return Prediction(labels=present, primary=primary, presence=dict(zip(labels, presence)))
 
 
-def roadblock_first(present: list[Label], primary: Label, presence: np.ndarray, labels) -> Label:
+def roadblock_first(present: list[Label], primary: Label, presence: list[float], labels) -> Label:
     """A roadblock in the same turn outweighs a listening or neutral move as the primary one."""
     if primary in ROADBLOCKS:
         return primary
@@ -138,7 +147,7 @@ def _read(path: Path) -> LinearArtifact:
             config=FeatureConfig(**meta["features"]),
             vocabulary={term: column for column, term in enumerate(terms)},
             idf=data["idf"].astype(np.float64),
-            weights=data["weights"],
+            weights=data["weights"].astype(np.float32),
             bias=data["bias"].astype(np.float32),
             thresholds=data["thresholds"].astype(np.float64),
             roadblock_rule=bool(meta.get("roadblock_rule", False)),

@@ -14,6 +14,10 @@ class TranscriptError(ValueError):
     """A transcript that cannot be used; the message says why in plain words."""
 
 
+class BrokenFile(TranscriptError):
+    """The rest of a file cannot be read (a bad line in a stream of records)."""
+
+
 class ListenerUnknown(TranscriptError):
     """Whose turns to grade cannot be decided; carries the speakers found."""
 
