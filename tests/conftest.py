@@ -5,6 +5,8 @@ import socket
 
 import pytest
 
+from tests.fixtures_llm import _openai_server_for_session, llm_persona, openai_backend, openai_server  # noqa: F401
+
 LOOPBACK = {"127.0.0.1", "::1", "localhost", "0.0.0.0"}
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex

@@ -55,7 +55,8 @@ def forced_tool_name(body: dict) -> str | None:
 class OpenAIServer:
     """An OpenAI-compatible /v1/chat/completions server on 127.0.0.1, run in a background thread."""
 
-    def __init__(self, latency: float = 0.0, token_delay: float = 0.0, responder: Responder = default_responder):
+    def __init__(self, latency: float = 0.0, token_delay: float = 0.0,
+                 responder: Responder = default_responder):
         self.latency = latency
         self.token_delay = token_delay
         self.responder = responder
@@ -86,7 +87,7 @@ class OpenAIServer:
             self._faults.extend([(kind, retry_after)] * times)
 
     def reset(self) -> None:
-        """Forget recorded requests, queued replies and faults; back to no latency and the default responder."""
+        """Forget requests, queued replies and faults; back to no latency and the default responder."""
         with self._lock:
             self.requests.clear()
             self._replies.clear()
@@ -99,10 +100,8 @@ class OpenAIServer:
 
     def start(self) -> "OpenAIServer":
         app = Starlette(routes=[Route("/v1/chat/completions", self._chat, methods=["POST"])])
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_level="critical", access_log=False,
-            lifespan="off", timeout_graceful_shutdown=1, backlog=4096,
-        )
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="critical", access_log=False,
+                                lifespan="off", timeout_graceful_shutdown=1, backlog=4096)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="openai-test-server", daemon=True)
         self._thread.start()
@@ -156,7 +155,8 @@ class OpenAIServer:
     async def _fault(self, fault: tuple[FaultKind, float], body: dict) -> Response:
         kind, retry_after = fault
         if kind == "rate_limit":
-            return error_response(429, "rate_limit_exceeded", "Rate limit reached", {"retry-after": str(retry_after)})
+            headers = {"retry-after": str(retry_after)}
+            return error_response(429, "rate_limit_exceeded", "Rate limit reached", headers)
         if kind == "server":
             return error_response(500, "server_error", "The server had an error")
         if kind == "timeout":
@@ -208,10 +208,20 @@ class Completion:
         return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
     def _envelope(self, kind: str, choices: list[dict]) -> dict[str, Any]:
-        return {"id": "chatcmpl-test", "object": kind, "created": self.created, "model": self.model, "choices": choices}
+        return {
+            "id": "chatcmpl-test",
+            "object": kind,
+            "created": self.created,
+            "model": self.model,
+            "choices": choices,
+        }
 
     def _tool_call(self) -> dict:
-        return {"id": "call_test", "type": "function", "function": {"name": self.tool, "arguments": self.content}}
+        return {
+            "id": "call_test",
+            "type": "function",
+            "function": {"name": self.tool, "arguments": self.content},
+        }
 
     def whole(self) -> dict[str, Any]:
         if self.tool:
@@ -219,7 +229,9 @@ class Completion:
             finish = "tool_calls"
         else:
             message, finish = {"role": "assistant", "content": self.content}, "stop"
-        response = self._envelope("chat.completion", [{"index": 0, "message": message, "finish_reason": finish}])
+        response = self._envelope(
+            "chat.completion", [{"index": 0, "message": message, "finish_reason": finish}]
+        )
         return {**response, "usage": self.usage()}
 
     def chunks(self) -> list[dict[str, Any]]:
@@ -228,7 +240,9 @@ class Completion:
             deltas = [{"role": "assistant", "tool_calls": [{"index": 0, **self._tool_call()}]}]
             finish = "tool_calls"
         else:
-            deltas = [{"role": "assistant", "content": ""}] + [{"content": t} for t in split_tokens(self.content)]
+            deltas = [{"role": "assistant", "content": ""}] + [
+                {"content": t} for t in split_tokens(self.content)
+            ]
             finish = "stop"
         chunks = [self._envelope(kind, [{"index": 0, "delta": d, "finish_reason": None}]) for d in deltas]
         chunks.append(self._envelope(kind, [{"index": 0, "delta": {}, "finish_reason": finish}]))
