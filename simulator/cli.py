@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 
 from simulator import personas as persona_files
+from simulator.cli_batch import register as register_batch
 from simulator.settings import GraderName, Settings, SpeakerName
 
 app = typer.Typer(help="Practise active listening with simulated people.", no_args_is_help=True)
@@ -74,6 +75,9 @@ def chat(
         errors.print(f"Unknown persona '{persona}'. Choose one of: {', '.join(sorted(personas))}.")
         raise typer.Exit(2)
     raise typer.Exit(run_chat(personas[persona], settings, script, as_json, seed))
+
+
+register_batch(app)
 
 
 def main() -> None:

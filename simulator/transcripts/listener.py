@@ -5,9 +5,21 @@ from collections.abc import Sequence
 from simulator.transcripts.model import ListenerUnknown
 
 LISTENER_ROLES = frozenset(
-    {"listener", "learner", "coach", "counselor", "counsellor", "therapist", "interviewer", "helper", "mentor"}
+    {
+        "listener",
+        "learner",
+        "coach",
+        "counselor",
+        "counsellor",
+        "therapist",
+        "interviewer",
+        "helper",
+        "mentor",
+    }
 )
-SPEAKER_ROLES = frozenset({"speaker", "client", "persona", "patient", "coachee", "customer", "caller", "mentee"})
+SPEAKER_ROLES = frozenset(
+    {"speaker", "client", "persona", "patient", "coachee", "customer", "caller", "mentee"}
+)
 
 
 def fold(name: str) -> str:
@@ -37,7 +49,9 @@ def named_listener(speakers: dict[str, int], wanted: Sequence[str]) -> str:
         return found[0]
     names = " or ".join(repr(name) for name in wanted)
     if not found:
-        raise ListenerUnknown(f"no listener turns: {names} is not among the speakers {speakers_phrase(speakers)}", speakers)
+        raise ListenerUnknown(
+            f"no listener turns: {names} is not among the speakers {speakers_phrase(speakers)}", speakers
+        )
     raise ListenerUnknown(f"more than one listener matches {names}: {', '.join(found)}", speakers)
 
 
