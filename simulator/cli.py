@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 
 from simulator import personas as persona_files
+from simulator.cli_app import register as register_app_command
 from simulator.cli_batch import register as register_batch
 from simulator.settings import GraderName, Settings, SpeakerName
 
@@ -78,6 +79,7 @@ def chat(
 
 
 register_batch(app)
+register_app_command(app)
 
 
 def main() -> None:

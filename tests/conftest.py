@@ -7,6 +7,8 @@ import pytest
 
 from tests.fixtures_llm import _openai_server_for_session, llm_persona, openai_backend, openai_server  # noqa: F401
 
+pytest_plugins = ["tests.fixtures_db", "tests.fixtures_app"]
+
 LOOPBACK = {"127.0.0.1", "::1", "localhost", "0.0.0.0"}
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex

@@ -1,0 +1,73 @@
+"""Debrief: the session's metrics, what they mean, openness and score per turn, the graded transcript."""
+
+import streamlit as st
+
+from simulator.app.debrief import TurnView, debrief_notes, label_names, turn_views
+from simulator.app.state import PRACTICE_PAGE, retry_from, services, ui_state
+from simulator.app.widgets import metrics_panel, turn_chart
+from simulator.store import StoredSession
+
+
+def chosen_session() -> StoredSession | None:
+    """The session named by ?session=ID, else the latest finished one."""
+    svc = services()
+    session_id = st.query_params.get("session")
+    if not session_id:
+        history = svc.history()
+        session_id = history[-1].id if history else None
+    if session_id is None:
+        return None
+    try:
+        return svc.stored(session_id)
+    except KeyError:
+        st.error(f"There is no session “{session_id}”.")
+        return None
+
+
+def transcript(stored: StoredSession, views: list[TurnView]) -> None:
+    """Every learner turn with its grade and suggestion, the reply it got, and a way to retry it."""
+    st.subheader("Transcript")
+    st.markdown(f"> {stored.turns[0].text}" if stored.turns else "")
+    for view in views:
+        with st.container(border=True):
+            score = f"{view.score:g}/5" if view.score is not None else "no score"
+            st.markdown(f"**Turn {view.number}** · {score} · {label_names(view.grade)}")
+            st.markdown(f"**You:** {view.text}")
+            if view.grade is not None and view.grade.ok:
+                st.caption(view.grade.rationale)
+                if view.grade.suggestion:
+                    st.markdown(f"**Better:** {view.grade.suggestion}")
+            if view.reply:
+                st.markdown(f"**They said:** {view.reply}")
+            if st.button("Try again from here", key=f"retry-{view.index}", help="Replay up to this turn."):
+                retry_from(stored.info.id, view.index)
+
+
+def debrief(stored: StoredSession) -> None:
+    persona = services().persona_of(stored.info)
+    st.title(f"Debrief: {persona.title}")
+    started = stored.info.started_at.astimezone().strftime("%d %b %Y, %H:%M")
+    info, turns = stored.info, len(stored.learner_turns)
+    st.caption(f"{started} · {turns} turns · speaker `{info.speaker}` · grader `{info.grader}`")
+    if stored.metrics is None:
+        st.warning("This session is still open: end it on the Practice page to see its debrief.")
+        st.page_link(PRACTICE_PAGE, label="Back to practice", icon=":material/forum:")
+        return
+    views = turn_views(stored, persona)
+    metrics_panel(stored.metrics)
+    st.subheader("What this tells you")
+    st.markdown("\n".join(f"- {note}" for note in debrief_notes(stored.metrics, views, persona)))
+    if views:
+        st.subheader("Openness and score, turn by turn")
+        st.altair_chart(turn_chart(views), width="stretch")
+    transcript(stored, views)
+
+
+ui_state()
+stored = chosen_session()
+if stored is None:
+    st.title("Debrief")
+    st.info("No finished session yet. Practise, then press “End session” to see your debrief here.")
+    st.page_link(PRACTICE_PAGE, label="Start practising", icon=":material/forum:")
+else:
+    debrief(stored)

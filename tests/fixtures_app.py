@@ -1,0 +1,113 @@
+"""Fixtures for driving the Streamlit app with AppTest: a private store and persona folder, a fake grader."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+import yaml
+from streamlit.testing.v1 import AppTest
+
+from simulator import backends
+from simulator.app.catalog import PersonaCatalog
+from simulator.app.services import AppServices, build_services
+from simulator.grader.base import GradeRequest
+from simulator.grades import TurnGrade
+from simulator.labels import Label
+from simulator.settings import Settings
+from tests.persona_factory import persona_data
+
+APP = Path(__file__).resolve().parent.parent / "streamlit_app.py"
+PRACTICE, DEBRIEF = "app_pages/practice.py", "app_pages/debrief.py"
+HISTORY, PERSONAS = "app_pages/history.py", "app_pages/personas.py"
+RULES: list[tuple[str, Label, float, str | None]] = [
+    ("should", Label.ADVICE, 2.0, "It sounds like the week has been relentless."),
+    ("sounds like", Label.REFLECTION, 4.5, None),
+    ("what", Label.OPEN_QUESTION, 4.0, None),
+    ("?", Label.CLOSED_QUESTION, 3.0, "What has this week been like for you?"),
+]
+
+
+class KeywordGrader:
+    """A predictable grader for UI tests: the first matching keyword decides the label."""
+
+    name = "keywords@1"
+
+    def grade(self, request: GradeRequest) -> TurnGrade:
+        text = request.text.lower()
+        label, score, suggestion = next(
+            ((lab, sc, sug) for key, lab, sc, sug in RULES if key in text), (Label.OTHER, 3.0, None)
+        )
+        return TurnGrade(
+            labels=[label],
+            primary=label,
+            score=score,
+            rationale=f"keyword grader: {label.value}",
+            suggestion=suggestion,
+            grader=self.name,
+        )
+
+    def grade_many(self, requests: list[GradeRequest]) -> list[TurnGrade]:
+        return [self.grade(request) for request in requests]
+
+
+def write_persona(folder: Path, **overrides) -> dict:
+    """Save a valid test persona as YAML in a persona folder."""
+    data = persona_data(**overrides)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{data['id']}.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return data
+
+
+@pytest.fixture
+def app_env(tmp_path, monkeypatch) -> Iterator[Path]:
+    """A private database and persona folder, the scripted speaker and the keyword grader."""
+    monkeypatch.setenv("LISTENLAB_DB_URL", f"sqlite:///{tmp_path / 'app.db'}")
+    monkeypatch.setenv("LISTENLAB_PERSONAS_DIR", str(tmp_path / "personas"))
+    monkeypatch.setenv("LISTENLAB_SPEAKER", "scripted")
+    monkeypatch.setenv("LISTENLAB_GRADER", "offline")
+    grader = KeywordGrader()
+    monkeypatch.setattr(backends, "fast_grader", lambda: grader)
+    write_persona(tmp_path / "personas")
+    st.cache_resource.clear()
+    yield tmp_path
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def svc(app_env) -> AppServices:
+    """Services on the same store and personas the app uses (to arrange and inspect)."""
+    return build_services(Settings(), PersonaCatalog(user_dir=app_env / "personas"))
+
+
+def new_app() -> AppTest:
+    """A fresh browser session on the app."""
+    return AppTest.from_file(str(APP), default_timeout=30)
+
+
+def page(path: str, **query: str) -> AppTest:
+    """A fresh browser session opened on one page."""
+    at = new_app().run()
+    at.query_params.update(query)
+    return at.switch_page(path).run()
+
+
+def button(at: AppTest, label: str):
+    """The first button with this label."""
+    matches = [b for b in at.button if b.label == label]
+    assert matches, f"no button {label!r}; buttons: {[b.label for b in at.button]}"
+    return matches[0]
+
+
+def texts(at: AppTest) -> str:
+    """Every markdown, caption and chat text on the page, joined (for 'is it shown' checks)."""
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    return "\n".join(parts)
+
+
+def say(at: AppTest, *turns: str) -> AppTest:
+    """Send learner turns through the chat input, one run each."""
+    for text in turns:
+        at.chat_input[0].set_value(text).run()
+        assert not at.exception, [e.value for e in at.exception]
+    return at
