@@ -65,6 +65,7 @@ def chat(
     script: Path | None = typer.Option(None, help="Read one learner turn per line and run unattended."),
     as_json: bool = typer.Option(False, "--json", help="Print the whole session as JSON at the end."),
     seed: int = typer.Option(0, help="Seed of the scripted speaker."),
+    save: bool = typer.Option(True, help="Save the session in the database (LISTENLAB_DB_URL)."),
 ):
     """Role-play with a simulated person in the terminal, with feedback on every turn."""
     from simulator.cli_chat import run_chat
@@ -75,7 +76,7 @@ def chat(
     if persona not in personas:
         errors.print(f"Unknown persona '{persona}'. Choose one of: {', '.join(sorted(personas))}.")
         raise typer.Exit(2)
-    raise typer.Exit(run_chat(personas[persona], settings, script, as_json, seed))
+    raise typer.Exit(run_chat(personas[persona], settings, script, as_json, seed, save))
 
 
 register_batch(app)

@@ -69,10 +69,21 @@ def play_turn(session: PracticeSession, text: str, console: Console) -> bool:
     return True
 
 
-def run_chat(persona: Persona, settings: Settings, script: Path | None, as_json: bool, seed: int) -> int:
+def stored_recorder(settings: Settings, persona: Persona):
+    """A recorder writing to the configured database, so the app's history shows CLI sessions too."""
+    from simulator.store import StoreRecorder, open_store
+
+    recorder = StoreRecorder(open_store(settings.db_url))
+    recorder.remember_persona(persona)
+    return recorder
+
+
+def run_chat(
+    persona: Persona, settings: Settings, script: Path | None, as_json: bool, seed: int, save: bool = True
+) -> int:
     """Hold the conversation; return the process exit code."""
     console = Console(stderr=as_json, quiet=as_json and script is not None)
-    session = open_session(persona, settings, seed, MemoryRecorder())
+    session = open_session(persona, settings, seed, stored_recorder(settings, persona) if save else MemoryRecorder())
     console.print(
         f"[bold]{persona.title}[/bold] — {persona.situation}\n[dim]Your goal: {persona.learner_goal}[/dim]"
     )

@@ -61,13 +61,13 @@ def layer_for(persona: Persona, openness: float) -> int:
     return unlocked[-1] if unlocked else 0
 
 
-def reaction_for(grade: TurnGrade, shutdown: bool, new_breakthrough: bool) -> Reaction:
-    """Which kind of reply the persona gives to this turn."""
+def reaction_for(grade: TurnGrade, was_shutdown: bool, shutdown: bool, new_breakthrough: bool) -> Reaction:
+    """Which kind of reply the persona gives: a roadblock first meets pushback, then withdrawal."""
     primary = grade.primary if grade.ok else None
     if new_breakthrough:
         return "breakthrough"
     if primary in ROADBLOCKS:
-        return "shutdown" if shutdown else "pushback"
+        return "shutdown" if was_shutdown else "pushback"
     if shutdown:
         return "shutdown"
     if primary == Label.OPEN_QUESTION:
@@ -98,6 +98,6 @@ def advance(persona: Persona, state: PersonaState, grade: TurnGrade) -> PersonaS
         shutdown=shutdown,
         breakthrough=state.breakthrough or reached,
         breakthrough_turn=turn if new_breakthrough else state.breakthrough_turn,
-        reaction=reaction_for(grade, shutdown, new_breakthrough),
+        reaction=reaction_for(grade, state.shutdown, shutdown, new_breakthrough),
         trigger=grade.primary if grade.ok else None,
     )

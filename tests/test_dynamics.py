@@ -46,7 +46,9 @@ def test_good_listener_reaches_breakthrough_once():
 
 def test_fixer_shuts_down_and_recovers_slowly():
     state = run(grade_of("advice"), grade_of("judgment"))
-    assert state.shutdown and state.openness == 0.0 and state.reaction == "shutdown"
+    assert state.shutdown and state.openness == 0.0 and state.reaction == "pushback"
+    state = advance(PERSONA, state, grade_of("advice"))
+    assert state.reaction == "shutdown"
     recovered = advance(PERSONA, state, grade_of("reflection"))
     assert recovered.openness == pytest.approx(0.075)
 
