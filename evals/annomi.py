@@ -37,26 +37,31 @@ def load_frames(source_dir: Path = SOURCE_DIR) -> tuple[pd.DataFrame, pd.DataFra
 
 def majority_codes(full: pd.DataFrame) -> dict[tuple[int, int], Codes]:
     """Per (transcript, utterance): the codes most annotators gave."""
-    therapist = full[full["interlocutor"] == "therapist"]
+    rows = full[full["interlocutor"] == "therapist"].copy()
+    keys = ["transcript_id", "utterance_id"]
+    for column in ("reflection_exists", "question_exists", "therapist_input_exists"):
+        rows[column] = rows[column].astype(str) == "True"
+    shares = rows.groupby(keys)[["reflection_exists", "question_exists", "therapist_input_exists"]].mean()
+    questions = _majority_subtypes(rows, "question_exists", "question_subtype")
+    inputs = _majority_subtypes(rows, "therapist_input_exists", "therapist_input_subtype")
     codes: dict[tuple[int, int], Codes] = {}
-    for key, rows in therapist.groupby(["transcript_id", "utterance_id"]):
-        codes[(int(key[0]), int(key[1]))] = Codes(
-            reflection=_majority_true(rows["reflection_exists"]),
-            question=_majority_subtype(rows, "question_exists", "question_subtype"),
-            input_subtype=_majority_subtype(rows, "therapist_input_exists", "therapist_input_subtype"),
+    for key, share in shares.iterrows():
+        index = (int(key[0]), int(key[1]))
+        codes[index] = Codes(
+            reflection=share["reflection_exists"] > 0.5,
+            question=questions.get(index) if share["question_exists"] > 0.5 else None,
+            input_subtype=inputs.get(index) if share["therapist_input_exists"] > 0.5 else None,
         )
     return codes
 
 
-def _majority_true(column: pd.Series) -> bool:
-    return (column.astype(str) == "True").sum() * 2 > len(column)
-
-
-def _majority_subtype(rows: pd.DataFrame, exists: str, subtype: str) -> str | None:
-    if not _majority_true(rows[exists]):
-        return None
-    counts = rows.loc[rows[exists].astype(str) == "True", subtype].value_counts()
-    return str(counts.index[0]) if len(counts) else None
+def _majority_subtypes(rows: pd.DataFrame, exists: str, subtype: str) -> dict[tuple[int, int], str]:
+    """The subtype most often given by the annotators who marked the move present (ties: by name)."""
+    marked = rows[rows[exists]]
+    counts = marked.groupby(["transcript_id", "utterance_id", subtype]).size().reset_index(name="n")
+    counts = counts.sort_values(["n", subtype], ascending=[False, True], kind="stable")
+    top = counts.drop_duplicates(["transcript_id", "utterance_id"])
+    return {(int(t), int(u)): str(s) for t, u, s in zip(top["transcript_id"], top["utterance_id"], top[subtype])}
 
 
 def primary_label(behaviour: str, codes: Codes) -> Label:

@@ -25,6 +25,7 @@ class LabelledTurn(BaseModel):
     register_: str | None = Field(None, alias="register")
     source: str | None = None
     code: str | None = None
+    group: str | None = None
 
     @model_validator(mode="after")
     def _check_labels(self) -> "LabelledTurn":

@@ -3,8 +3,9 @@
 The test split is held out: training and tuning (thresholds, method choice) use train and dev
 only; test is read once per method, for the table in evals/README.md.
 AnnoMI is split by transcript (never by utterance), so turns of one conversation stay together.
-Authored rows are split by a hash of their speaker turn (the context), so several replies written
-for the same speaker turn never straddle train and test; rows without a context hash their id.
+Authored rows are split by a hash of their group (several replies written for one speaker turn
+share a group), else of their speaker turn (the context), else of their id: replies to the same
+speaker turn never straddle train and test.
 """
 
 import hashlib
@@ -23,6 +24,8 @@ def group_key(turn: LabelledTurn) -> str:
     """What keeps related rows on one side of the split."""
     if turn.id.startswith("annomi-"):
         return transcript_of(turn.id)
+    if turn.group:
+        return f"group:{turn.group}"
     context = " ".join(turn.context.lower().split())
     return f"context:{context}" if context else f"id:{turn.id}"
 

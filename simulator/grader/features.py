@@ -28,9 +28,11 @@ class FeatureConfig:
     char_max: int = 5
     word_trigrams: bool = True
     positions: bool = True
+    shape: bool = True
     context: bool = True
+    char_weight: float = 1.0  # the character block's norm; the word-level block's norm is 1
 
-    def to_dict(self) -> dict[str, int | bool]:
+    def to_dict(self) -> dict[str, int | bool | float]:
         return dict(self.__dict__)
 
 
@@ -54,6 +56,8 @@ def turn_parts(context: str, text: str, config: FeatureConfig) -> tuple[list[str
         features.extend(_word_ngrams(sentence, "w:", config.word_trigrams))
     if config.positions:
         features.extend(_position_features(sentences))
+    if config.shape:
+        features.extend(_shape_features(sentences))
     if config.context:
         features.extend(_context_features(context, words))
     return words, features
@@ -85,13 +89,15 @@ def _char_ngrams(words: list[str], smallest: int, largest: int) -> list[str]:
 
 
 def _position_features(sentences: list[list[str]]) -> list[str]:
-    count = len(sentences)
-    shape = [f"#sentences={min(count, 4)}", f"#words={_length_bucket(sum(map(len, sentences)))}"]
-    if count < 2:
-        return shape + ["#single"]
-    last = _word_ngrams(sentences[-1], "L:", False)
-    first = _word_ngrams(sentences[0], "F:", False)
-    return shape + last + first
+    """Word n-grams of the first and last sentence of a multi-sentence turn, marked as such."""
+    if len(sentences) < 2:
+        return []
+    return _word_ngrams(sentences[-1], "L:", False) + _word_ngrams(sentences[0], "F:", False)
+
+
+def _shape_features(sentences: list[list[str]]) -> list[str]:
+    """How many sentences and words the turn has (bucketed)."""
+    return [f"#sentences={min(len(sentences), 4)}", f"#words={_length_bucket(sum(map(len, sentences)))}"]
 
 
 def _length_bucket(count: int) -> int:
@@ -114,10 +120,17 @@ def _context_features(context: str, words: list[str]) -> list[str]:
     return features
 
 
-class Vectoriser:
-    """Turns -> CSR parts (indptr, indices, values): sublinear tf * idf, rows L2-normalised.
+def is_char_gram(feature: str) -> bool:
+    """Character n-grams never contain ':' or start with '#'; word-level features always do."""
+    return ":" not in feature and not feature.startswith("#")
 
-    Character n-gram columns are cached per word, so a word seen before costs one lookup.
+
+class Vectoriser:
+    """Turns -> CSR parts (indptr, indices, values): sublinear tf * idf.
+
+    The word-level block and the character block are L2-normalised separately (the character
+    block then scaled by config.char_weight), so a few telling words are not drowned by the
+    hundreds of character n-grams of a turn. Character n-gram columns are cached per word.
     """
 
     def __init__(self, vocabulary: dict[str, int], idf: np.ndarray, config: FeatureConfig, cache_size: int = 200_000):
@@ -126,6 +139,9 @@ class Vectoriser:
         self.config = config
         self.cache_size = cache_size
         self._word_columns: dict[str, list[int]] = {}
+        self._block = np.zeros(len(vocabulary), dtype=np.int64)
+        self._block[[column for term, column in vocabulary.items() if is_char_gram(term)]] = 1
+        self._block_weight = np.array([1.0, config.char_weight])
 
     def transform(self, turns: Sequence[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """CSR parts for (context, text) pairs."""
@@ -158,15 +174,15 @@ class Vectoriser:
         keys, counts = np.unique(rows[known] * width + columns[known], return_counts=True)
         per_row = np.bincount(keys // width, minlength=len(lengths))
         indptr = np.concatenate([[0], np.cumsum(per_row)])
-        return _weighted(indptr, keys % width, counts, self.idf)
+        return self._weighted(indptr, keys % width, counts)
 
-
-def _weighted(indptr: np.ndarray, indices: np.ndarray, counts: np.ndarray, idf: np.ndarray):
-    values = (1.0 + np.log(counts.astype(np.float64))) * idf[indices]
-    rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
-    norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(indptr) - 1))
-    values = values / np.maximum(norms[rows], 1e-12)
-    return indptr, indices, values.astype(np.float32)
+    def _weighted(self, indptr: np.ndarray, indices: np.ndarray, counts: np.ndarray):
+        values = (1.0 + np.log(counts.astype(np.float64))) * self.idf[indices]
+        block = self._block[indices]
+        cells = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr)) * 2 + block
+        norms = np.sqrt(np.bincount(cells, weights=values * values, minlength=2 * (len(indptr) - 1)))
+        values = values * self._block_weight[block] / np.maximum(norms[cells], 1e-12)
+        return indptr, indices, values.astype(np.float32)
 
 
 def smooth_idf(document_frequency: np.ndarray, documents: int) -> np.ndarray:
