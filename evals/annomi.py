@@ -19,6 +19,7 @@ OUTPUT = DATA_DIR / "annomi.jsonl"
 
 ADVICE_SUBTYPES = frozenset({"advice", "options", "negotiation", "information"})
 
+
 @dataclass(frozen=True)
 class Codes:
     """What the annotators marked present in one therapist utterance (majority vote)."""
@@ -61,7 +62,10 @@ def _majority_subtypes(rows: pd.DataFrame, exists: str, subtype: str) -> dict[tu
     counts = marked.groupby(["transcript_id", "utterance_id", subtype]).size().reset_index(name="n")
     counts = counts.sort_values(["n", subtype], ascending=[False, True], kind="stable")
     top = counts.drop_duplicates(["transcript_id", "utterance_id"])
-    return {(int(t), int(u)): str(s) for t, u, s in zip(top["transcript_id"], top["utterance_id"], top[subtype])}
+    return {
+        (int(t), int(u)): str(s)
+        for t, u, s in zip(top["transcript_id"], top["utterance_id"], top[subtype], strict=True)
+    }
 
 
 def primary_label(behaviour: str, codes: Codes) -> Label:

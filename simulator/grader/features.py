@@ -5,9 +5,9 @@ features a model was trained on are exactly the features it sees at run time.
 """
 
 import re
-from itertools import repeat
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 
@@ -72,9 +72,9 @@ def turn_features(context: str, text: str, config: FeatureConfig) -> list[str]:
 def _word_ngrams(words: list[str], prefix: str, trigrams: bool) -> list[str]:
     padded = ["<s>", *words, "</s>"]
     grams = [prefix + word for word in words]
-    grams += [f"{prefix}{a} {b}" for a, b in zip(padded, padded[1:])]
+    grams += [f"{prefix}{a} {b}" for a, b in zip(padded, padded[1:], strict=False)]
     if trigrams:
-        grams += [f"{prefix}{a} {b} {c}" for a, b, c in zip(padded, padded[1:], padded[2:])]
+        grams += [f"{prefix}{a} {b} {c}" for a, b, c in zip(padded, padded[1:], padded[2:], strict=False)]
     return grams
 
 
@@ -133,7 +133,9 @@ class Vectoriser:
     hundreds of character n-grams of a turn. Character n-gram columns are cached per word.
     """
 
-    def __init__(self, vocabulary: dict[str, int], idf: np.ndarray, config: FeatureConfig, cache_size: int = 200_000):
+    def __init__(
+        self, vocabulary: dict[str, int], idf: np.ndarray, config: FeatureConfig, cache_size: int = 200_000
+    ):
         self.vocabulary = vocabulary
         self.idf = idf
         self.config = config

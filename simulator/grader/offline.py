@@ -59,7 +59,7 @@ class LinearArtifact:
         primary = np.argmax(logits[:, count:], axis=1).tolist()
         thresholds = self.thresholds.tolist()
         rule = self.roadblock_rule
-        return [decide(p, q, self.labels, thresholds, rule) for p, q in zip(presence, primary)]
+        return [decide(p, q, self.labels, thresholds, rule) for p, q in zip(presence, primary, strict=True)]
 
     def _logits(self, indptr: np.ndarray, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
         rows = len(indptr) - 1
@@ -70,17 +70,22 @@ class LinearArtifact:
             summed[filled] = np.add.reduceat(contributions, indptr[filled], axis=0)
         return summed + self.bias
 
+
 def decide(
-    presence: list[float], primary_index: int, labels: tuple[Label, ...], thresholds: list[float], roadblock_rule: bool
+    presence: list[float],
+    primary_index: int,
+    labels: tuple[Label, ...],
+    thresholds: list[float],
+    roadblock_rule: bool,
 ) -> Prediction:
     """Labels over their thresholds plus the primary head's choice (optionally roadblock first)."""
     primary = labels[primary_index]
-    present = [label for label, p, t in zip(labels, presence, thresholds) if p >= t]
+    present = [label for label, p, t in zip(labels, presence, thresholds, strict=True) if p >= t]
     if primary not in present:
         present.insert(0, primary)
     if roadblock_rule:
         primary = roadblock_first(present, primary, presence, labels)
-    return Prediction(labels=present, primary=primary, presence=dict(zip(labels, presence)))
+    return Prediction(labels=present, primary=primary, presence=dict(zip(labels, presence, strict=True)))
 
 
 def roadblock_first(present: list[Label], primary: Label, presence: list[float], labels) -> Label:

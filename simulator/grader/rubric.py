@@ -15,11 +15,11 @@ BASE_SCORE: dict[Label, float] = {
 }
 
 HINTS: dict[Label, str] = {
-    Label.ADVICE: "Before offering a fix, reflect what you heard: \"It sounds like ...\"",
-    Label.REASSURANCE: "Stay with the feeling instead of shrinking it: \"That sounds really hard.\"",
-    Label.JUDGMENT: "Set the verdict aside and get curious: \"What happened that made it go that way?\"",
-    Label.SELF_FOCUS: "Bring it back to them: \"What was that like for you?\"",
-    Label.CLOSED_QUESTION: "Try an open question: \"What's that been like for you?\"",
+    Label.ADVICE: 'Before offering a fix, reflect what you heard: "It sounds like ..."',
+    Label.REASSURANCE: 'Stay with the feeling instead of shrinking it: "That sounds really hard."',
+    Label.JUDGMENT: 'Set the verdict aside and get curious: "What happened that made it go that way?"',
+    Label.SELF_FOCUS: 'Bring it back to them: "What was that like for you?"',
+    Label.CLOSED_QUESTION: 'Try an open question: "What\'s that been like for you?"',
     Label.OTHER: "Add a reflection of what they just said, in your own words.",
 }
 
