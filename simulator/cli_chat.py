@@ -83,7 +83,9 @@ def run_chat(
 ) -> int:
     """Hold the conversation; return the process exit code."""
     console = Console(stderr=as_json, quiet=as_json and script is not None)
-    session = open_session(persona, settings, seed, stored_recorder(settings, persona) if save else MemoryRecorder())
+    session = open_session(
+        persona, settings, seed, stored_recorder(settings, persona) if save else MemoryRecorder()
+    )
     console.print(
         f"[bold]{persona.title}[/bold] — {persona.situation}\n[dim]Your goal: {persona.learner_goal}[/dim]"
     )

@@ -42,5 +42,7 @@ def pytest_sessionfinish(session, exitstatus):
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = reporter.stats.get("skipped", []) if reporter else []
     if skipped:
-        reporter.write_line(f"LISTENLAB_REQUIRE_ALL=1: {len(skipped)} test(s) skipped; every test must run.", red=True)
+        reporter.write_line(
+            f"LISTENLAB_REQUIRE_ALL=1: {len(skipped)} test(s) skipped; every test must run.", red=True
+        )
         session.exitstatus = 1

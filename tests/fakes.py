@@ -11,8 +11,13 @@ from simulator.speaker.base import SpeakerRequest
 
 def grade_of(*labels: str, score: float = 3.0, grader: str = "fake@1") -> TurnGrade:
     """An ok grade whose first label is primary."""
-    return TurnGrade(labels=[Label(x) for x in labels], primary=Label(labels[0]), score=score,
-                     rationale="fake", grader=grader)
+    return TurnGrade(
+        labels=[Label(x) for x in labels],
+        primary=Label(labels[0]),
+        score=score,
+        rationale="fake",
+        grader=grader,
+    )
 
 
 class FakeGrader:

@@ -95,7 +95,10 @@ def test_a_different_input_into_the_same_folder_is_a_usage_error(tmp_path):
 def test_nothing_to_grade_exits_non_zero(tmp_path):
     result = runner.invoke(batch_app(), ["batch", str(tmp_path / "missing.csv"), "-o", str(tmp_path / "out")])
     assert result.exit_code == 1 and "inputs skipped" in result.stdout
-    assert "Nothing to grade. Skipped:" in result.stderr and "missing.csv: no such file or folder" in result.stderr
+    assert (
+        "Nothing to grade. Skipped:" in result.stderr
+        and "missing.csv: no such file or folder" in result.stderr
+    )
 
 
 def test_llm_grader_without_a_server_is_refused_before_any_work(tmp_path, monkeypatch):

@@ -42,9 +42,21 @@ def test_chat_script_json_runs_unattended(tmp_path):
     script = tmp_path / "turns.txt"
     script.write_text("That sounds like a long shift.\n\nWhat was the worst part?\nYou should sleep.\n")
     out = subprocess.run(
-        [sys.executable, "-m", "simulator", "chat", "--persona", "stressed-partner",
-         "--script", str(script), "--json"],
-        capture_output=True, text=True, timeout=120, env=_env(tmp_path),
+        [
+            sys.executable,
+            "-m",
+            "simulator",
+            "chat",
+            "--persona",
+            "stressed-partner",
+            "--script",
+            str(script),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(tmp_path),
     )
     assert out.returncode == 0, out.stderr
     session = json.loads(out.stdout)
@@ -64,8 +76,9 @@ def test_chat_unknown_persona_says_which_exist(tmp_path):
 
 @pytest.mark.timeout(60)
 def test_chat_interactive_reads_until_end(tmp_path):
-    result = runner.invoke(app, ["chat", "--persona", "quiet-employee"], input="How are things?\n/end\n",
-                           env=_env(tmp_path))
+    result = runner.invoke(
+        app, ["chat", "--persona", "quiet-employee"], input="How are things?\n/end\n", env=_env(tmp_path)
+    )
     assert result.exit_code == 0, result.output
     assert "Session summary" in result.stdout and "you ›" in result.stdout
 

@@ -32,7 +32,9 @@ def test_failed_grade_changes_nothing():
     assert state.openness == pytest.approx(0.3) and state.turn == 1 and state.reaction == "neutral"
 
 
-@pytest.mark.parametrize(("openness", "layer"), [(0.0, 0), (0.39, 0), (0.4, 1), (0.7, 2), (0.75, 3), (1.0, 3)])
+@pytest.mark.parametrize(
+    ("openness", "layer"), [(0.0, 0), (0.39, 0), (0.4, 1), (0.7, 2), (0.75, 3), (1.0, 3)]
+)
 def test_layer_for_thresholds(openness, layer):
     assert layer_for(PERSONA, openness) == layer
 
@@ -55,9 +57,16 @@ def test_fixer_shuts_down_and_recovers_slowly():
 
 @pytest.mark.parametrize(
     ("label", "reaction"),
-    [("reflection", "deeper"), ("validation", "deeper"), ("open_question", "answer"),
-     ("closed_question", "closed_answer"), ("other", "neutral"), ("advice", "pushback"),
-     ("reassurance", "pushback"), ("self_focus", "pushback")],
+    [
+        ("reflection", "deeper"),
+        ("validation", "deeper"),
+        ("open_question", "answer"),
+        ("closed_question", "closed_answer"),
+        ("other", "neutral"),
+        ("advice", "pushback"),
+        ("reassurance", "pushback"),
+        ("self_focus", "pushback"),
+    ],
 )
 def test_reaction_follows_the_primary(label, reaction):
     state = run(grade_of(label))

@@ -70,8 +70,19 @@ def test_habitual_fixer_does_not_reach_breakthrough(personas, persona_id):
     assert metrics.roadblock_rate >= 0.75
 
 
-@pytest.mark.parametrize("persona_id", sorted(["stressed-partner", "frustrated-client", "quiet-employee",
-                                                "grieving-friend", "defensive-report", "anxious-new-hire"]))
+@pytest.mark.parametrize(
+    "persona_id",
+    sorted(
+        [
+            "stressed-partner",
+            "frustrated-client",
+            "quiet-employee",
+            "grieving-friend",
+            "defensive-report",
+            "anxious-new-hire",
+        ]
+    ),
+)
 @pytest.mark.parametrize("lines", [GOOD_LISTENER, HABITUAL_FIXER], ids=["listener", "fixer"])
 def test_replies_do_not_repeat_verbatim(personas, persona_id, lines):
     session = converse(personas[persona_id], lines)
@@ -93,5 +104,8 @@ def test_pushback_follows_a_roadblock_and_a_deeper_layer_follows_listening(perso
     assert session.turns[-1].text in persona.lines.pushback["advice"]
     session = converse(persona, GOOD_LISTENER[:4])
     assert session.state.layer >= 1
-    assert session.turns[-1].text in [*persona.layers[session.state.layer].lines,
-                                       *persona.layers[session.state.layer].answers, *persona.lines.breakthrough]
+    assert session.turns[-1].text in [
+        *persona.layers[session.state.layer].lines,
+        *persona.layers[session.state.layer].answers,
+        *persona.lines.breakthrough,
+    ]

@@ -15,8 +15,13 @@ PERSONA = make_persona()
 
 
 def begin(speaker=None, fast=None, feedback=None, recorder=None):
-    return PracticeSession.begin(PERSONA, speaker or FakeSpeaker(), fast or FakeGrader(),
-                                 feedback_grader=feedback, recorder=recorder or MemoryRecorder())
+    return PracticeSession.begin(
+        PERSONA,
+        speaker or FakeSpeaker(),
+        fast or FakeGrader(),
+        feedback_grader=feedback,
+        recorder=recorder or MemoryRecorder(),
+    )
 
 
 def test_opening_and_one_turn_are_recorded():
@@ -87,8 +92,9 @@ def test_resume_rebuilds_state_and_regrades_missing_feedback():
     first.submit("You feel invisible.")
     turns = recorder.turns[first.id]
     turns[-1].grade = None
-    resumed = PracticeSession.resume(PERSONA, FakeSpeaker(), FakeGrader(), recorder.sessions[first.id],
-                                     turns, recorder=recorder)
+    resumed = PracticeSession.resume(
+        PERSONA, FakeSpeaker(), FakeGrader(), recorder.sessions[first.id], turns, recorder=recorder
+    )
     assert resumed.reply_pending and resumed.state.openness == pytest.approx(first.state.openness)
     assert resumed.feedback(3, timeout=5).ok
     assert "".join(resumed.stream_reply()) == "reply 1"
