@@ -4,11 +4,24 @@ import json
 from pathlib import Path
 
 from jinja2 import Environment
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from evals.metrics import Agreement
-from simulator.labels import SHORT_NAMES
+from simulator.labels import SHORT_NAMES, Label
+
+COLUMN_NAMES: dict[Label, str] = {
+    Label.REFLECTION: "refl",
+    Label.VALIDATION: "valid",
+    Label.OPEN_QUESTION: "openQ",
+    Label.CLOSED_QUESTION: "closedQ",
+    Label.OTHER: "other",
+    Label.ADVICE: "advice",
+    Label.REASSURANCE: "reass",
+    Label.JUDGMENT: "judg",
+    Label.SELF_FOCUS: "self",
+}
 
 HTML_TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
@@ -67,12 +80,14 @@ def summary_table(result: Agreement, grader: str) -> Table:
 
 def confusion_table(result: Agreement) -> Table:
     """Primary-label confusion matrix (rows gold, columns predicted)."""
-    table = Table(title="Primary label: rows gold, columns predicted")
-    table.add_column("gold \\ predicted")
+    table = Table(title="Primary label: rows gold, columns predicted", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("gold", no_wrap=True)
     for label in result.labels:
-        table.add_column(SHORT_NAMES[label][:10], justify="right")
+        table.add_column(
+            COLUMN_NAMES[label], justify="right", no_wrap=True, min_width=len(COLUMN_NAMES[label])
+        )
     for label, row in zip(result.labels, result.confusion, strict=True):
-        table.add_row(SHORT_NAMES[label], *(str(n) if n else "." for n in row))
+        table.add_row(COLUMN_NAMES[label], *(str(n) if n else "." for n in row))
     return table
 
 

@@ -77,6 +77,36 @@ def confusion_table(result: dict) -> list[str]:
     return lines
 
 
+def _settings_line(settings: dict) -> str:
+    features = settings["features"]
+    flags = [name for name in ("positions", "shape", "context") if features[name]]
+    return (
+        f"Chosen on dev: C = {settings['c_presence']:g}, "
+        f"authored rows weigh {settings['authored_weight']:g}, "
+        f"character block weight {features['char_weight']:g}, character {features['char_min']}-"
+        f"{features['char_max']}-grams, word trigrams {'on' if features['word_trigrams'] else 'off'}, "
+        f"feature families {', '.join(flags) or 'none'}, roadblock post-rule "
+        f"{'on' if settings['roadblock_rule'] else 'off'}."
+    )
+
+
+def search_table(shipped: dict) -> list[str]:
+    """Every setting tried on dev, in the order of the coordinate search."""
+    lines = [
+        "| dev score | C | authored weight | char weight | char n-grams | word trigrams "
+        "| context | positions | shape |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for step in shipped.get("search", []):
+        s, f = step["settings"], step["settings"]["features"]
+        lines.append(
+            f"| {step['dev_score']:.4f} | {s['c_presence']:g} | {s['authored_weight']:g} | "
+            f"{f['char_weight']:g} | {f['char_min']}-{f['char_max']} | {f['word_trigrams']} | "
+            f"{f['context']} | {f['positions']} | {f['shape']} |"
+        )
+    return lines
+
+
 def render() -> str:
     """The whole generated block."""
     shipped, embedding = _read("offline_grader.json"), _read("embedding_comparison.json")
@@ -90,12 +120,21 @@ def render() -> str:
         f"Test split: AnnoMI {summary['test']['annomi']:,} turns from its held-out transcripts, authored "
         f"{summary['test']['authored']:,}. AnnoMI information turns as `{summary['annomi_information_as']}`.",
         "",
+        _settings_line(shipped["settings"]),
+        "",
         *comparison_table(shipped, embedding),
         "",
         "Per label (presence), shipped model, held-out test:",
         "",
         *per_label_table(shipped),
     ]
+    if shipped.get("search"):
+        parts += [
+            "",
+            "Dev search (each row changes one setting of the best row so far; the best is kept):",
+            "",
+            *search_table(shipped),
+        ]
     for name in ("annomi_test", "authored_test"):
         parts += [
             "",

@@ -8,6 +8,7 @@ from rich.console import Console
 from simulator import personas as persona_files
 from simulator.cli_app import register as register_app_command
 from simulator.cli_batch import register as register_batch
+from simulator.cli_grading import register as register_grading
 from simulator.settings import GraderName, Settings, SpeakerName
 
 app = typer.Typer(help="Practise active listening with simulated people.", no_args_is_help=True)
@@ -80,6 +81,7 @@ def chat(
 
 
 register_batch(app)
+register_grading(app)
 register_app_command(app)
 
 
