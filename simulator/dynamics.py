@@ -42,12 +42,17 @@ def initial_state(persona: Persona) -> PersonaState:
 
 
 def openness_delta(dynamics: Dynamics, grade: TurnGrade) -> float:
-    """How much a graded turn moves openness: the primary's effect plus half of each other label's."""
+    """The primary's effect, plus half of each other label's that pulls the other way.
+
+    A reflection softens advice, and advice spoils a reflection; two roadblocks in one sentence
+    ("You should just...") are one move, so same-direction labels do not stack.
+    """
     if not grade.ok or grade.primary is None:
         return 0.0
     effects = dynamics.label_effects
-    secondary = sum(effects[label] for label in set(grade.labels) if label != grade.primary)
-    return effects[grade.primary] + SECONDARY_WEIGHT * secondary
+    main = effects[grade.primary]
+    others = [effects[label] for label in set(grade.labels) if label != grade.primary]
+    return main + SECONDARY_WEIGHT * sum(value for value in others if value * main < 0)
 
 
 def clamp(value: float, low: float = 0.0, high: float = 1.0) -> float:

@@ -22,9 +22,16 @@ def test_reflection_opens_and_advice_closes():
     assert run(grade_of("advice")).openness == pytest.approx(0.15)
 
 
-def test_secondary_labels_count_half():
+def test_secondary_labels_pulling_the_other_way_count_half():
     mixed = grade_of("advice", "reflection")
     assert openness_delta(PERSONA.dynamics, mixed) == pytest.approx(-0.15 + 0.5 * 0.15)
+    spoiled = grade_of("reflection", "judgment")
+    assert openness_delta(PERSONA.dynamics, spoiled) == pytest.approx(0.15 - 0.5 * 0.25)
+
+
+def test_secondary_labels_pulling_the_same_way_do_not_stack():
+    assert openness_delta(PERSONA.dynamics, grade_of("judgment", "advice")) == pytest.approx(-0.25)
+    assert openness_delta(PERSONA.dynamics, grade_of("reflection", "open_question")) == pytest.approx(0.15)
 
 
 def test_failed_grade_changes_nothing():
