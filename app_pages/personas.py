@@ -5,9 +5,19 @@ import streamlit as st
 from simulator.app.catalog import PersonaEntry
 from simulator.app.state import PRACTICE_PAGE, services, ui_state
 from simulator.app.widgets import difficulty, problems_table
-from simulator.personas import PersonaError
+from simulator.personas import Persona, PersonaError
 
 NEW = "(a new persona, starting from a copy of the first)"
+
+
+def practise_link(persona: Persona) -> None:
+    """A link that opens the practice page with this persona."""
+    st.page_link(
+        PRACTICE_PAGE,
+        label=f"Practise with {persona.title}",
+        icon=":material/forum:",
+        query_params={"persona": persona.id},
+    )
 
 
 def browse(entries: list[PersonaEntry]) -> None:
@@ -18,12 +28,7 @@ def browse(entries: list[PersonaEntry]) -> None:
             st.markdown(persona.situation)
             st.markdown(f"**Your goal:** {persona.learner_goal}")
             st.caption(f"id `{persona.id}` · {len(persona.layers)} disclosure layers · file `{entry.path}`")
-            st.page_link(
-                PRACTICE_PAGE,
-                label=f"Practise with {persona.title}",
-                icon=":material/forum:",
-                query_params={"persona": persona.id},
-            )
+            practise_link(persona)
 
 
 def save(text: str, source: str) -> None:
@@ -35,12 +40,7 @@ def save(text: str, source: str) -> None:
         problems_table(exc.problems)
         return
     st.success(f"Saved “{persona.title}” ({persona.id}). It is ready to practise with now.")
-    st.page_link(
-        PRACTICE_PAGE,
-        label=f"Practise with {persona.title}",
-        icon=":material/forum:",
-        query_params={"persona": persona.id},
-    )
+    practise_link(persona)
 
 
 def editor(entries: list[PersonaEntry]) -> None:

@@ -26,16 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.chromium import launch_chromium  # noqa: E402
 from tests.openai_server import OpenAIServer  # noqa: E402
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 LEARNER_LINES = [
     "It sounds like you've had a horrible week.",
     "What's been the hardest part?",
@@ -205,9 +198,7 @@ def main() -> None:
 
     results = []
     with sync_playwright() as playwright, OpenAIServer(latency=0.3) as server:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
+        browser = launch_chromium(playwright)
         base = {"LISTENLAB_SPEAKER": "scripted", "LISTENLAB_GRADER": "offline"}
         results += measure(browser, "embedded default", base, args.turns)
         remote = {

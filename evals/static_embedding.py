@@ -18,17 +18,15 @@ from scipy import sparse
 from evals.linear import (
     LinearSettings,
     build_vocabulary,
-    decisions,
     design_matrix,
     documents_of,
     fit_heads,
     raw_outputs,
     tune_thresholds,
 )
-from evals.metrics import agreement
 from evals.records import LabelledTurn
-from evals.split import is_annomi, select
-from evals.train import load_turns
+from evals.split import select
+from evals.train import agreement_of, by_source, load_turns
 from simulator.grader.features import normalise, sentences_of
 
 RESULTS = Path(__file__).parent / "results" / "static_embedding_comparison.json"
@@ -86,11 +84,7 @@ def combined(turns, vocabulary, idf, settings, table, vectors, scale: float):
 
 
 def score(heads, thresholds, features, turns, rule: bool) -> dict:
-    presence, primary = raw_outputs(features, heads)
-    labels, primaries = decisions(presence, primary, thresholds, rule)
-    return agreement([t.labels for t in turns], [t.primary for t in turns], labels, primaries).model_dump(
-        mode="json"
-    )
+    return agreement_of(turns, raw_outputs(features, heads), thresholds, rule).model_dump(mode="json")
 
 
 def evaluate(train, dev, test, settings: LinearSettings, table, vectors, scale: float) -> dict:
@@ -109,8 +103,8 @@ def evaluate(train, dev, test, settings: LinearSettings, table, vectors, scale: 
 
 def _per_source(heads, thresholds, build, rows, settings) -> dict:
     out = {}
-    for name, keep in (("annomi", is_annomi), ("authored", lambda t: not is_annomi(t))):
-        part = [t for t in rows if keep(t)]
+    annomi, authored = by_source(rows)
+    for name, part in (("annomi", annomi), ("authored", authored)):
         if part:
             out[name] = score(heads, thresholds, build(part), part, settings.roadblock_rule)
     return out

@@ -51,9 +51,16 @@ class Fitted:
         return raw_outputs(features, self.heads)
 
     def evaluate(self, turns: Sequence[LabelledTurn]) -> Agreement:
-        presence, primary = self.outputs(turns)
-        labels, primaries = decisions(presence, primary, self.thresholds, self.settings.roadblock_rule)
-        return agreement([t.labels for t in turns], [t.primary for t in turns], labels, primaries)
+        return agreement_of(turns, self.outputs(turns), self.thresholds, self.settings.roadblock_rule)
+
+
+def agreement_of(
+    turns: Sequence[LabelledTurn], outputs, thresholds: np.ndarray, roadblock_rule: bool
+) -> Agreement:
+    """Agreement with the turns' gold labels of the decisions taken on raw (presence, primary) outputs."""
+    presence, primary = outputs
+    labels, primaries = decisions(presence, primary, thresholds, roadblock_rule)
+    return agreement([t.labels for t in turns], [t.primary for t in turns], labels, primaries)
 
 
 def load_turns(data_dir: Path = DATA_DIR, information_as: Label = Label.ADVICE) -> list[LabelledTurn]:
@@ -98,14 +105,15 @@ def fit_and_tune(
 def dev_score(fitted: Fitted, dev: Sequence[LabelledTurn]) -> float:
     """Model-selection score: mean over the two sources of (label macro-F1 + primary macro-F1) / 2."""
     scores = []
-    for part in _by_source(dev):
+    for part in by_source(dev):
         if part:
             result = fitted.evaluate(part)
             scores.append((result.macro_f1 + result.primary_macro_f1) / 2)
     return float(np.mean(scores))
 
 
-def _by_source(turns: Sequence[LabelledTurn]) -> tuple[list[LabelledTurn], list[LabelledTurn]]:
+def by_source(turns: Sequence[LabelledTurn]) -> tuple[list[LabelledTurn], list[LabelledTurn]]:
+    """(AnnoMI turns, authored turns), each in the given order."""
     return [t for t in turns if is_annomi(t)], [t for t in turns if not is_annomi(t)]
 
 
@@ -145,9 +153,16 @@ def search(
             score = dev_score(fit_and_tune(train, dev, candidate), dev)
             trail.append({"settings": _describe(candidate), "dev_score": score})
             log(f"dev score {score:.4f} for {_describe(candidate)}")
-            if score > best_score + 1e-4:
+            if score > best_score + 1e-4 or (score >= best_score - 1e-4 and is_simpler(candidate, best)):
                 best, best_score = candidate, score
     return best, trail
+
+
+def is_simpler(candidate: LinearSettings, best: LinearSettings) -> bool:
+    """True when the candidate switches off a feature family that `best` uses (ties go to fewer features)."""
+    flags = ("context", "positions", "shape", "word_trigrams")
+    on = [sum(getattr(settings.features, flag) for flag in flags) for settings in (candidate, best)]
+    return on[0] < on[1]
 
 
 def choose_roadblock_rule(fitted: Fitted, dev: Sequence[LabelledTurn], log=print) -> bool:
@@ -199,7 +214,7 @@ def digest(turns: Sequence[LabelledTurn], settings: LinearSettings) -> str:
 
 def held_out_report(fitted: Fitted, test: Sequence[LabelledTurn]) -> dict:
     """Test-split agreement per source (AnnoMI transcripts, authored rows) and together."""
-    annomi, authored = _by_source(test)
+    annomi, authored = by_source(test)
     parts = {"annomi_test": annomi, "authored_test": authored, "all_test": list(test)}
     return {name: fitted.evaluate(rows).model_dump(mode="json") for name, rows in parts.items() if rows}
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.chromium import CHROMIUM, launch_chromium
 from tests.fixtures_db import free_port
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
@@ -19,15 +20,6 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 TURNS = [
     "It sounds like you've had a horrible week.",
     "What's been the hardest part?",
@@ -93,9 +85,7 @@ def browser():
     if not CHROMIUM.is_file():
         pytest.skip(f"Chromium is missing at {CHROMIUM} (apt-get install chromium)")
     with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+        chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
 

@@ -1,14 +1,13 @@
 """The `listenlab` command line: personas list/check and unattended chat with JSON output."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from simulator.cli import app
+from tests.cli_runner import run_chat_json
 
 BAD = Path(__file__).parent / "data" / "bad_personas"
 runner = CliRunner()
@@ -41,23 +40,7 @@ def test_personas_check_names_file_and_field_of_a_bad_file():
 def test_chat_script_json_runs_unattended(tmp_path):
     script = tmp_path / "turns.txt"
     script.write_text("That sounds like a long shift.\n\nWhat was the worst part?\nYou should sleep.\n")
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "simulator",
-            "chat",
-            "--persona",
-            "stressed-partner",
-            "--script",
-            str(script),
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=_env(tmp_path),
-    )
+    out = run_chat_json(["--persona", "stressed-partner", "--script", str(script)], _env(tmp_path))
     assert out.returncode == 0, out.stderr
     session = json.loads(out.stdout)
     roles = [turn["role"] for turn in session["turns"]]

@@ -54,15 +54,7 @@ CASES = [
     ("Why would you even do that?", L.JUDGMENT),
     ("Why would you agree to that in the first place?", L.JUDGMENT),
     ("At least you still have a job", L.REASSURANCE),
-    pytest.param(
-        "Look on the bright side, at least you're getting overtime.",
-        L.REASSURANCE,
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="known gap (evals/README.md): the labelled data has one 'bright side' turn and few "
-            "'at least' reassurances, and 'you're ...' statements lean to reflection",
-        ),
-    ),
+    ("Look on the bright side, at least you're getting overtime.", L.REASSURANCE),
     ("Mm-hmm.", L.OTHER),
     ("Okay.", L.OTHER),
     ("Right.", L.OTHER),
@@ -188,3 +180,26 @@ def test_training_is_reproducible_and_writes_a_loadable_artifact(tmp_path):
     grader = load_offline_grader(tmp_path / "m1" / ARTIFACT_NAME)
     assert grader.name == f"offline@{first['version']}"
     assert grader.grade(GradeRequest(context="I feel tired.", text="Okay.")).ok
+
+
+STABLE_TURNS = [
+    ("That sounds like a long day.", {Label.REFLECTION, Label.VALIDATION}),
+    ("That sounds exhausting.", {Label.REFLECTION, Label.VALIDATION}),
+    ("It sounds like you feel invisible at home.", {Label.REFLECTION}),
+    ("What's been the hardest part?", {Label.OPEN_QUESTION}),
+    ("You should just go to bed.", {Label.ADVICE}),
+    ("At least you still have a job.", {Label.REASSURANCE}),
+    ("That happened to me once, I just quit on the spot.", {Label.SELF_FOCUS}),
+]
+CONTEXTS = [
+    "",
+    "Work has been awful lately.",
+    "Hi. You wanted to check in? That's fine. I've got about half an hour.",
+    "Don't, sorry. I've been in the door five minutes and the bins haven't gone out. Again.",
+]
+
+
+@pytest.mark.parametrize(("text", "allowed"), STABLE_TURNS)
+def test_clear_turns_keep_their_kind_whatever_the_speaker_said(grader, text, allowed):
+    primaries = {grader.grade(GradeRequest(context=context, text=text)).primary for context in CONTEXTS}
+    assert primaries <= allowed, f"{text!r} graded {primaries} across contexts"

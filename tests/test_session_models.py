@@ -2,8 +2,6 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
@@ -12,6 +10,7 @@ from simulator.llm import OpenAIChatBackend
 from simulator.session import PracticeSession, ReplyFailed
 from simulator.speaker.model import ModelSpeaker
 from simulator.store import StoreRecorder, load_session, open_store
+from tests.cli_runner import run_chat_json
 from tests.fakes import FakeGrader, grade_of
 
 GRADE = {
@@ -95,23 +94,7 @@ def test_the_cli_chat_runs_against_a_server_with_two_variables(openai_server, tm
         "OPENAI_BASE_URL": openai_server.base_url,
         "LISTENLAB_DB_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
     }
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "simulator",
-            "chat",
-            "-p",
-            "stressed-partner",
-            "--script",
-            str(script),
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    out = run_chat_json(["-p", "stressed-partner", "--script", str(script)], env)
     assert out.returncode == 0, out.stderr
     session = json.loads(out.stdout)
     assert session["speaker"].startswith("openai")

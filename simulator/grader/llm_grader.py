@@ -64,6 +64,14 @@ class LLMGrader:
     def _gave_up(self, last_error: BackendError) -> TurnGrade:
         return TurnGrade.failed(self.name, f"no valid grade after {self.max_attempts} attempts: {last_error}")
 
+    def _settle(self, outcome: GradeOutput | BackendError) -> TurnGrade | None:
+        """What an attempt ends in: its grade, a failed grade, or None to ask again (a malformed answer)."""
+        if not isinstance(outcome, BackendError):
+            return self._to_grade(outcome)
+        if outcome.kind != "malformed":
+            return TurnGrade.failed(self.name, str(outcome))
+        return None
+
     @staticmethod
     def _temperature(attempt: int) -> float:
         """Deterministic first, then some variety so a retry can give a different answer."""
@@ -75,12 +83,11 @@ class LLMGrader:
             try:
                 temperature = self._temperature(attempt)
                 result = self.backend.structured(messages, GradeOutput, temperature=temperature)
+                outcome = result.value
             except BackendError as exc:
-                if exc.kind != "malformed":
-                    return TurnGrade.failed(self.name, str(exc))
-                last_error = exc
-                continue
-            return self._to_grade(result.value)
+                outcome = last_error = exc
+            if (grade := self._settle(outcome)) is not None:
+                return grade
         return self._gave_up(last_error)
 
     async def agrade(self, request: GradeRequest) -> TurnGrade:
@@ -90,12 +97,11 @@ class LLMGrader:
             try:
                 temperature = self._temperature(attempt)
                 result = await self.backend.astructured(messages, GradeOutput, temperature=temperature)
+                outcome = result.value
             except BackendError as exc:
-                if exc.kind != "malformed":
-                    return TurnGrade.failed(self.name, str(exc))
-                last_error = exc
-                continue
-            return self._to_grade(result.value)
+                outcome = last_error = exc
+            if (grade := self._settle(outcome)) is not None:
+                return grade
         return self._gave_up(last_error)
 
     def grade_many(self, requests: list[GradeRequest]) -> list[TurnGrade]:

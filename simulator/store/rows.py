@@ -6,6 +6,16 @@ from simulator.recording import SessionInfo, TurnRecord
 from simulator.store.models import GradeRow, SessionRow, TurnRow
 
 GRADE_KINDS = ("fast", "feedback")
+# A TurnRecord's own fields (not its grades) and the turns column each is stored in.
+TURN_COLUMNS = {
+    "index": "turn_index",
+    "role": "role",
+    "text": "text",
+    "openness": "openness",
+    "created_at": "created_at",
+}
+# The TurnGrade fields stored as they are (labels and primary are stored as their string values).
+PLAIN_GRADE_FIELDS = ("status", "score", "rationale", "suggestion", "grader", "error")
 
 
 def session_row(info: SessionInfo) -> SessionRow:
@@ -15,39 +25,22 @@ def session_row(info: SessionInfo) -> SessionRow:
 
 def session_info(row: SessionRow) -> SessionInfo:
     """The SessionInfo a sessions row was made from."""
-    return SessionInfo(
-        id=row.id,
-        persona_id=row.persona_id,
-        persona_hash=row.persona_hash,
-        speaker=row.speaker,
-        grader=row.grader,
-        user_id=row.user_id,
-        seed=row.seed,
-        started_at=row.started_at,
-        parent_id=row.parent_id,
-    )
+    return SessionInfo(**{field: getattr(row, field) for field in SessionInfo.model_fields})
 
 
 def fill_turn_row(row: TurnRow, turn: TurnRecord) -> TurnRow:
     """Copy a TurnRecord's own fields (not its grades) onto a row."""
-    row.turn_index = turn.index
-    row.role = turn.role
-    row.text = turn.text
-    row.openness = turn.openness
-    row.created_at = turn.created_at
+    for field, column in TURN_COLUMNS.items():
+        setattr(row, column, getattr(turn, field))
     return row
 
 
 def fill_grade_row(row: GradeRow, grade: TurnGrade) -> GradeRow:
     """Copy a TurnGrade onto a row."""
-    row.status = grade.status
+    for field in PLAIN_GRADE_FIELDS:
+        setattr(row, field, getattr(grade, field))
     row.labels = [label.value for label in grade.labels]
     row.primary_label = grade.primary.value if grade.primary else None
-    row.score = grade.score
-    row.rationale = grade.rationale
-    row.suggestion = grade.suggestion
-    row.grader = grade.grader
-    row.error = grade.error
     return row
 
 
@@ -56,12 +49,7 @@ def turn_grade(row: GradeRow) -> TurnGrade:
     return TurnGrade(
         labels=[Label(label) for label in row.labels],
         primary=Label(row.primary_label) if row.primary_label else None,
-        score=row.score,
-        rationale=row.rationale,
-        suggestion=row.suggestion,
-        grader=row.grader,
-        status=row.status,
-        error=row.error,
+        **{field: getattr(row, field) for field in PLAIN_GRADE_FIELDS},
     )
 
 
@@ -75,11 +63,7 @@ def turn_record(row: TurnRow, grades: list[GradeRow]) -> TurnRecord:
     """The TurnRecord stored in a turn row and its grade rows."""
     by_kind = {grade.kind: turn_grade(grade) for grade in grades}
     return TurnRecord(
-        index=row.turn_index,
-        role=row.role,
-        text=row.text,
-        openness=row.openness,
-        created_at=row.created_at,
+        **{field: getattr(row, column) for field, column in TURN_COLUMNS.items()},
         fast_grade=by_kind.get("fast"),
         grade=by_kind.get("feedback"),
     )
