@@ -1,4 +1,4 @@
-"""`listenlab app`: start the browser app (the same as `streamlit run streamlit_app.py`)."""
+"""`listenlab app`: start the browser app shipped in simulator/webapp/ (`streamlit run` on its script)."""
 
 import os
 import sys
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-APP_SCRIPT = Path(__file__).resolve().parent.parent / "streamlit_app.py"
+from simulator.webapp import APP_SCRIPT
 
 
 def streamlit_command(address: str, port: int, script: Path = APP_SCRIPT) -> list[str]:
@@ -39,7 +39,7 @@ def run_app(
     """Start the browser app: practise, get feedback, debrief, and look back at your progress."""
     if not APP_SCRIPT.is_file():
         typer.echo(
-            f"The app script is missing: {APP_SCRIPT}. Install listenlab from its source folder.", err=True
+            f"The app script is missing: {APP_SCRIPT}. Reinstall listenlab (pip install listenlab).", err=True
         )
         raise typer.Exit(2)
     typer.echo(f"listenlab is at http://{address}:{port}/practice  (Ctrl+C stops it)")

@@ -15,11 +15,13 @@ from simulator.grader.base import GradeRequest
 from simulator.grades import TurnGrade
 from simulator.labels import Label
 from simulator.settings import Settings
+from simulator.webapp import APP_SCRIPT, PAGES_DIR
 from tests.persona_factory import persona_data
 
-APP = Path(__file__).resolve().parent.parent / "streamlit_app.py"
-PRACTICE, DEBRIEF = "app_pages/practice.py", "app_pages/debrief.py"
-HISTORY, PERSONAS = "app_pages/history.py", "app_pages/personas.py"
+APP = APP_SCRIPT
+CHECKOUT_APP = Path(__file__).resolve().parent.parent / "streamlit_app.py"
+PRACTICE, DEBRIEF = str(PAGES_DIR / "practice.py"), str(PAGES_DIR / "debrief.py")
+HISTORY, PERSONAS = str(PAGES_DIR / "history.py"), str(PAGES_DIR / "personas.py")
 RULES: list[tuple[str, Label, float, str | None]] = [
     ("should", Label.ADVICE, 2.0, "It sounds like the week has been relentless."),
     ("sounds like", Label.REFLECTION, 4.5, None),

@@ -3,10 +3,12 @@
 from pathlib import Path
 
 import typer
+from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
+import simulator
 from simulator import cli_app
-from tests.fixtures_app import APP, PRACTICE, page
+from tests.fixtures_app import APP, CHECKOUT_APP, PAGES_DIR, PRACTICE, page
 
 
 def test_the_app_command_runs_streamlit_headless_on_the_bundled_app():
@@ -34,7 +36,23 @@ def test_register_adds_an_app_command_that_starts_streamlit(monkeypatch):
 def test_pages_live_outside_a_pages_folder():
     # Streamlit treats a "pages/" folder next to the entry script as a legacy multipage app until
     # st.navigation has run once; a first visit to /practice?persona=... would then skip the frame.
-    assert not (APP.parent / "pages").exists(), "move page scripts into app_pages/"
+    for entry_folder in (APP.parent, CHECKOUT_APP.parent):
+        assert not (entry_folder / "pages").exists(), "move page scripts into simulator/webapp/app_pages/"
+
+
+def test_the_app_scripts_ship_inside_the_package():
+    package = Path(simulator.__file__).resolve().parent
+    assert APP.is_file() and APP.is_relative_to(package)
+    assert PAGES_DIR.is_relative_to(package)
+    pages = {"practice.py", "debrief.py", "history.py", "personas.py"}
+    assert pages <= {path.name for path in PAGES_DIR.glob("*.py")}
+
+
+def test_the_checkout_entry_script_runs_the_packaged_app(app_env):
+    at = AppTest.from_file(str(CHECKOUT_APP), default_timeout=30).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Speaker: `scripted`" in "\n".join(m.value for m in at.sidebar.markdown)
+    assert at.switch_page(PRACTICE).run().title[0].value == "Practise listening"
 
 
 def test_the_sidebar_shows_the_active_speaker_and_grader_and_how_to_switch(app_env):

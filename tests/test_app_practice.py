@@ -7,7 +7,7 @@ from simulator.app.services import coalesce
 from simulator.labels import PLAIN_WORDS, Label
 from simulator.store import load_session, open_session_id
 from tests.fakes import FakeSpeaker, grade_of
-from tests.fixtures_app import button, new_app, page, say, texts
+from tests.fixtures_app import PRACTICE, button, new_app, page, say, texts
 
 OPENING = "Don't ask. Long day."
 
@@ -51,7 +51,7 @@ def test_a_link_to_an_unknown_persona_says_so_and_shows_the_cards(app_env):
 
 
 def test_a_short_session_shows_feedback_beside_each_turn(app_env, svc):
-    at = page("app_pages/practice.py", persona="test-person")
+    at = page(PRACTICE, persona="test-person")
     say(
         at,
         "It sounds like today took everything out of you.",
@@ -73,7 +73,7 @@ def test_a_short_session_shows_feedback_beside_each_turn(app_env, svc):
 
 
 def test_the_openness_meter_is_off_until_the_learner_turns_it_on(app_env):
-    at = say(page("app_pages/practice.py", persona="test-person"), "It sounds like a hard day.")
+    at = say(page(PRACTICE, persona="test-person"), "It sounds like a hard day.")
     assert len(at.get("progress")) == 0
     at.toggle[0].set_value(True).run()
     meters = at.get("progress")
@@ -82,7 +82,7 @@ def test_the_openness_meter_is_off_until_the_learner_turns_it_on(app_env):
 
 
 def test_end_session_leads_to_the_debrief(app_env, svc):
-    at = say(page("app_pages/practice.py", persona="test-person"), "It sounds like a hard day.")
+    at = say(page(PRACTICE, persona="test-person"), "It sounds like a hard day.")
     session_id = open_session_id(svc.engine)
     button(at, "End session").click().run()
     assert not at.exception
@@ -93,7 +93,7 @@ def test_end_session_leads_to_the_debrief(app_env, svc):
 
 
 def test_a_reload_resumes_the_open_session(app_env):
-    say(page("app_pages/practice.py", persona="test-person"), "It sounds like a hard day.")
+    say(page(PRACTICE, persona="test-person"), "It sounds like a hard day.")
     again = new_app().run()
     assert [m.name for m in again.chat_message] == ["assistant", "user", "assistant"]
     assert again.chat_message[1].markdown[0].value == "It sounds like a hard day."
@@ -101,7 +101,7 @@ def test_a_reload_resumes_the_open_session(app_env):
 
 def test_a_failed_reply_keeps_the_turn_and_can_be_retried(app_env, svc, monkeypatch):
     monkeypatch.setattr(backends, "make_speaker", lambda settings: FakeSpeaker(fail_on={1}))
-    at = say(page("app_pages/practice.py", persona="test-person"), "It sounds like a hard day.")
+    at = say(page(PRACTICE, persona="test-person"), "It sounds like a hard day.")
     assert "Your turn is saved; retry." in at.error[0].value
     stored = load_session(svc.engine, open_session_id(svc.engine))
     assert stored.turns[-1].role == "learner" and stored.turns[-1].text == "It sounds like a hard day."
@@ -125,7 +125,7 @@ class SlowGrader:
 
 def test_slower_feedback_replaces_the_quick_read_when_it_arrives(app_env, monkeypatch):
     monkeypatch.setattr(backends, "make_feedback_grader", lambda settings: SlowGrader())
-    at = say(page("app_pages/practice.py", persona="test-person"), "It sounds like a hard day.")
+    at = say(page(PRACTICE, persona="test-person"), "It sounds like a hard day.")
     assert at.chat_message[-1].markdown[0].value, "the reply did not wait for the slow grader"
     assert "Fuller feedback is on its way" in texts(at)
     time.sleep(0.5)

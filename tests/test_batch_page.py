@@ -9,9 +9,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from simulator.batch.workspace import Upload, safe_relative, save_uploads
+from simulator.webapp import PAGES_DIR
 from tests.test_batch_support import DATA
 
-PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "batch.py")
+PAGE = str(PAGES_DIR / "batch.py")
 LISTENERS = "Maria Lopez, coach, learner, therapist"
 
 

@@ -8,9 +8,9 @@ from simulator.app.catalog import PersonaCatalog, user_personas_dir
 from simulator.app.services import AppServices, build_services
 from simulator.session import PracticeSession
 from simulator.settings import Settings
+from simulator.webapp import PAGES_DIR
 
 STATE_KEY = "listenlab"
-PAGES_DIR = "app_pages"  # not "pages/": Streamlit treats that name as a legacy multipage folder
 PRACTICE_PAGE = f"{PAGES_DIR}/practice.py"
 DEBRIEF_PAGE = f"{PAGES_DIR}/debrief.py"
 
