@@ -41,7 +41,7 @@ def check_personas(files: list[Path] = typer.Argument(None, help="Persona YAML f
             for problem in exc.problems:
                 errors.print(f"[red]✗[/red] {problem}", highlight=False, soft_wrap=True)
             continue
-        console.print(f"[green]✓[/green] {path}: {persona.id} is valid", highlight=False)
+        console.print(f"[green]✓[/green] {path}: {persona.id} is valid", highlight=False, soft_wrap=True)
     if failed:
         errors.print(f"{failed} of {len(paths)} file(s) have problems.")
         raise typer.Exit(1)

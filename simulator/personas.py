@@ -16,7 +16,7 @@ from pydantic import (
 
 from simulator.labels import ROADBLOCKS, Label
 
-PERSONAS_DIR = Path(__file__).resolve().parent.parent / "personas"
+PERSONAS_DIR = Path(__file__).resolve().parent / "data" / "personas"
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 Line = Annotated[str, Field(min_length=1)]
 
