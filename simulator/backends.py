@@ -16,7 +16,7 @@ def make_speaker(settings: Settings) -> Speaker:
     from simulator.speaker.model import ModelSpeaker
 
     backend = make_chat_backend(settings, settings.speaker)
-    return ModelSpeaker(backend, name=f"{settings.speaker}:{backend.name}")
+    return ModelSpeaker(backend)
 
 
 @cache

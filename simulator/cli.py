@@ -77,7 +77,14 @@ def chat(
     if persona not in personas:
         errors.print(f"Unknown persona '{persona}'. Choose one of: {', '.join(sorted(personas))}.")
         raise typer.Exit(2)
-    raise typer.Exit(run_chat(personas[persona], settings, script, as_json, seed, save))
+    from simulator.llm import BackendError
+
+    try:
+        code = run_chat(personas[persona], settings, script, as_json, seed, save)
+    except BackendError as exc:
+        errors.print(f"Cannot start the conversation: {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    raise typer.Exit(code)
 
 
 register_batch(app)

