@@ -3,7 +3,7 @@
 import re
 from collections.abc import Iterable, Iterator
 
-from simulator.transcripts.formats import Part, split_name
+from simulator.transcripts.formats import NamedPart, Part, named_lines, split_name
 from simulator.transcripts.model import Line, TranscriptError
 
 VOICE_TAG = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]+)>")
@@ -41,16 +41,15 @@ def voice_segments(raw: str) -> list[tuple[str | None, str]]:
     return [(voice, " ".join(ANY_TAG.sub("", text).split())) for voice, text in segments]
 
 
-def caption_lines(captions: list) -> Iterator[Line]:
-    """Lines from cues; an unnamed cue continues the previous speaker; raise when none is named."""
-    speaker, named = None, False
+def caption_parts(captions: list) -> Iterator[NamedPart]:
+    """(name or None, text, cue start) for each voice segment; a 'Name:' prefix names untagged text."""
     for caption in captions:
         stamp = str(caption.start)
         for voice, text in voice_segments(caption.raw_text):
             name, text, _ = split_name(text) if voice is None else (voice, text, None)
-            if name:
-                speaker, named = name, True
-            if speaker and text:
-                yield Line(speaker=speaker, text=text, timestamp=stamp)
-    if not named:
-        raise TranscriptError(NO_SPEAKERS)
+            yield name, text, stamp
+
+
+def caption_lines(captions: list) -> Iterator[Line]:
+    """Lines from cues; an unnamed cue continues the previous speaker; raise when none is named."""
+    return named_lines(caption_parts(captions), NO_SPEAKERS)

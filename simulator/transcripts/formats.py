@@ -183,7 +183,7 @@ def read_csv(lines: Iterable[str], delimiter: str = ",") -> Iterator[Part]:
 
 def read_text(lines: Iterable[str]) -> Iterator[Part]:
     """'Name: what they said' lines; a line without a name continues the previous speaker."""
-    yield Part(None, named_lines(lines, "no 'Name: text' lines found"))
+    yield Part(None, named_lines(map(split_name, lines), "no 'Name: text' lines found"))
 
 
 def split_name(raw: str) -> tuple[str | None, str, str | None]:
@@ -202,11 +202,14 @@ def plausible_name(name: str, line: str) -> bool:
     return len(name.split()) <= MAX_NAME_WORDS and not line.lstrip()[len(name) :].startswith("://")
 
 
-def named_lines(lines: Iterable[str], none_found: str) -> Iterator[Line]:
-    """Lines with a speaker; unnamed lines join the previous speaker; raise when no line is named."""
+NamedPart = tuple[str | None, str, str | None]
+
+
+def named_lines(parts: Iterable[NamedPart], none_found: str) -> Iterator[Line]:
+    """Lines from (name or None, text, timestamp) parts; an unnamed part joins the previous speaker;
+    raise when no part is named."""
     speaker, named = None, False
-    for raw in lines:
-        name, text, stamp = split_name(raw)
+    for name, text, stamp in parts:
         if name:
             speaker, named = name, True
         if speaker and text:
