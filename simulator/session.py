@@ -127,10 +127,7 @@ class PracticeSession:
         if turn.role != "learner":
             return
         request = GradeRequest(context=self._context_before(turn.index), text=turn.text)
-        if turn.fast_grade is None or not turn.fast_grade.ok:
-            turn.fast_grade = safe_grade(self.fast_grader, request)
-        self.state = advance(self.persona, self.state, turn.fast_grade)
-        turn.openness = self.state.openness
+        self._move_persona(turn, request)
         if turn.grade is None or not turn.grade.ok:
             self._start_feedback(turn, request)
 
@@ -169,15 +166,17 @@ class PracticeSession:
         request = GradeRequest(context=self._context_before(len(self.turns)), text=text)
         turn = TurnRecord(index=len(self.turns), role="learner", text=text)
         self._append(turn)
-        self._apply_fast_grade(turn, request)
+        self._move_persona(turn, request)
+        self.recorder.save_turn(self.id, turn)
         self._start_feedback(turn, request)
         return turn
 
-    def _apply_fast_grade(self, turn: TurnRecord, request: GradeRequest) -> None:
-        turn.fast_grade = safe_grade(self.fast_grader, request)
+    def _move_persona(self, turn: TurnRecord, request: GradeRequest) -> None:
+        """Grade the turn fast (unless it already has an ok fast grade) and move the persona by it."""
+        if turn.fast_grade is None or not turn.fast_grade.ok:
+            turn.fast_grade = safe_grade(self.fast_grader, request)
         self.state = advance(self.persona, self.state, turn.fast_grade)
         turn.openness = self.state.openness
-        self.recorder.save_turn(self.id, turn)
 
     def _start_feedback(self, turn: TurnRecord, request: GradeRequest) -> None:
         if self.feedback_grader is self.fast_grader:
