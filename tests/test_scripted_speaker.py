@@ -3,7 +3,7 @@
 import pytest
 
 from simulator.backends import fast_grader
-from simulator.personas import load_personas
+from simulator.personas import load_personas, persona_files
 from simulator.session import PracticeSession
 from simulator.speaker.scripted import ScriptedSpeaker
 
@@ -70,19 +70,7 @@ def test_habitual_fixer_does_not_reach_breakthrough(personas, persona_id):
     assert metrics.roadblock_rate >= 0.75
 
 
-@pytest.mark.parametrize(
-    "persona_id",
-    sorted(
-        [
-            "stressed-partner",
-            "frustrated-client",
-            "quiet-employee",
-            "grieving-friend",
-            "defensive-report",
-            "anxious-new-hire",
-        ]
-    ),
-)
+@pytest.mark.parametrize("persona_id", [path.stem for path in persona_files()])
 @pytest.mark.parametrize("lines", [GOOD_LISTENER, HABITUAL_FIXER], ids=["listener", "fixer"])
 def test_replies_do_not_repeat_verbatim(personas, persona_id, lines):
     session = converse(personas[persona_id], lines)
