@@ -1,5 +1,7 @@
 """`listenlab batch`: grade every listener turn of many transcripts, with a Rich progress bar and summary."""
 
+import math
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -8,11 +10,14 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from simulator.batch import BatchOptions, BatchSummary, GraderError, GraderSpec, JobConflict, run_batch
 from simulator.batch.graders import Granularity
@@ -26,20 +31,34 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
-class RichProgress:
-    """BatchProgress on a Rich bar: one task per phase, with the count of failed grades."""
+PHASE_UNITS = {"Reading": "files", "Grading": "turns"}
 
-    def __init__(self, console: Console):
+
+class RateColumn(ProgressColumn):
+    """Items per second over the last half minute (Rich's own speed estimate), in the phase's unit."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        unit = task.fields.get("unit", "items")
+        return Text(f"{speed:,.0f} {unit}/s" if speed else "", style="progress.data.speed")
+
+
+class RichProgress:
+    """BatchProgress on a Rich bar: one task per phase with its rate, the failed grades so far and an ETA."""
+
+    def __init__(self, console: Console, get_time: Callable[[], float] | None = None):
         self.bar = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
+            RateColumn(),
             TextColumn("{task.fields[failed]}"),
             TimeElapsedColumn(),
             TextColumn("eta"),
             TimeRemainingColumn(),
             console=console,
             transient=False,
+            get_time=get_time,
         )
         self.task = None
         self.failed = 0
@@ -49,7 +68,8 @@ class RichProgress:
         if self.task is not None:
             self.bar.update(self.task, completed=self.bar.tasks[-1].total)
         self.failed, self.done = 0, done
-        self.task = self.bar.add_task(phase, total=total, completed=done, failed="")
+        unit = PHASE_UNITS.get(phase, "items")
+        self.task = self.bar.add_task(phase, total=total, completed=done, failed="", unit=unit)
 
     def advance(self, done: int, failed: int = 0) -> None:
         self.failed += failed
@@ -59,8 +79,9 @@ class RichProgress:
 
 
 def summary_table(summary: BatchSummary) -> Table:
-    """The closing table: what was graded, what failed or was skipped, where the files are."""
+    """The closing table: what was graded, what failed, what is left and what was skipped, apart."""
     table = Table(title=f"Batch {'resumed' if summary.resumed else 'done'}: {summary.out}", show_header=False)
+    pending = summary.turns - summary.graded - summary.failed
     rows = [
         ("grader", summary.grader),
         ("transcripts graded", f"{summary.transcripts:,}"),
@@ -69,10 +90,13 @@ def summary_table(summary: BatchSummary) -> Table:
         ("graded ok", f"{summary.graded:,}  ({summary.graded_now:,} in this run)"),
         (
             "failed",
-            f"{summary.failed:,}" + ("  (run the same command again to retry)" if summary.failed else ""),
+            f"{summary.failed:,}  ({summary.failed_now:,} in this run)"
+            + ("  (run the same command again to retry)" if summary.failed else ""),
         ),
-        ("time", f"{summary.seconds:.1f} s"),
     ]
+    if pending:
+        rows.append(("not graded yet", f"{pending:,}  (run the same command again to go on)"))
+    rows.append(("time", f"{summary.seconds:.1f} s"))
     rows += [
         (f"tokens per {mode}", f"{u['input_tokens']:,} in / {u['output_tokens']:,} out, {u['calls']:,} calls")
         for mode, u in summary.tokens.items()
@@ -103,6 +127,16 @@ def grader_spec(grader: str, granularity: Granularity, rpm: float | None, attemp
     return GraderSpec(kind=grader, granularity=granularity, rpm=rpm, attempts=attempts, settings=settings)
 
 
+def finite_rpm(value: float | None) -> float | None:
+    """--rpm must be a finite number above 0 (leaving it out means no limit)."""
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise typer.BadParameter(
+            f"{value} is not a request rate: give a finite number of requests per minute above 0, "
+            "or leave --rpm out for no limit"
+        )
+    return value
+
+
 def batch(
     inputs: list[str] = typer.Argument(
         ..., help="Transcript files, folders or glob patterns (.jsonl .csv .tsv .txt .vtt .srt)."
@@ -113,7 +147,9 @@ def batch(
     grader: str = typer.Option("offline", help="offline | llm | module:factory."),
     granularity: Granularity = typer.Option("turn", help="LLM calls per turn or per transcript."),
     concurrency: int = typer.Option(8, min=1, help="Model calls (or Ray tasks) in flight at once."),
-    rpm: float | None = typer.Option(None, min=0.01, help="At most this many model requests per minute."),
+    rpm: float | None = typer.Option(
+        None, callback=finite_rpm, help="At most this many model requests per minute."
+    ),
     listener: list[str] = typer.Option(
         [], "--listener", "-l", help="Whose turns are graded (repeat for several names)."
     ),
@@ -125,7 +161,12 @@ def batch(
     max_chars: int = typer.Option(
         DEFAULT_MAX_CHARS, min=1, help="Skip transcripts with more text than this."
     ),
-    restart: bool = typer.Option(False, help="Discard the results already in --out and start again."),
+    restart: bool = typer.Option(
+        False, help="Discard the batch job already in --out and start again (only a batch job's folder)."
+    ),
+    max_failures: int | None = typer.Option(
+        None, min=1, help="Stop once this many grades have failed in this run (a misconfigured server)."
+    ),
 ) -> None:
     """Grade every listener turn of every transcript found; interrupted runs resume with the same command."""
     errors, console = Console(stderr=True), Console()
@@ -139,6 +180,7 @@ def batch(
         ray_address=ray_address,
         max_chars=max_chars,
         restart=restart,
+        max_failures=max_failures,
     )
     progress = RichProgress(errors)
     try:
@@ -154,8 +196,10 @@ def batch(
         )
         raise typer.Exit(EXIT_INTERRUPTED) from None
     console.print(summary_table(summary))
+    if summary.stopped:
+        errors.print(f"[red]{summary.stopped}[/red]", highlight=False, soft_wrap=True)
     print_skipped(errors, summary.out, nothing_graded=not summary.transcripts)
-    if summary.failed or not summary.transcripts:
+    if summary.failed or summary.stopped or not summary.transcripts:
         raise typer.Exit(EXIT_FAILED_TURNS)
 
 

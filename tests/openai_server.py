@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-FaultKind = Literal["rate_limit", "server", "timeout", "malformed", "cut_stream"]
+FaultKind = Literal["rate_limit", "server", "timeout", "malformed", "cut_stream", "unauthorized", "not_found"]
 Reply = str | dict | BaseModel
 Responder = Callable[[dict], Reply]
 DEFAULT_TEXT = "I hear you, and I'm still a bit unsure what to say."
@@ -55,8 +55,9 @@ def forced_tool_name(body: dict) -> str | None:
 class OpenAIServer:
     """An OpenAI-compatible /v1/chat/completions server on 127.0.0.1, run in a background thread."""
 
-    def __init__(self, latency: float = 0.0, token_delay: float = 0.0,
-                 responder: Responder = default_responder):
+    def __init__(
+        self, latency: float = 0.0, token_delay: float = 0.0, responder: Responder = default_responder
+    ):
         self.latency = latency
         self.token_delay = token_delay
         self.responder = responder
@@ -100,8 +101,16 @@ class OpenAIServer:
 
     def start(self) -> "OpenAIServer":
         app = Starlette(routes=[Route("/v1/chat/completions", self._chat, methods=["POST"])])
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="critical", access_log=False,
-                                lifespan="off", timeout_graceful_shutdown=1, backlog=4096)
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_level="critical",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+            backlog=4096,
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="openai-test-server", daemon=True)
         self._thread.start()
@@ -159,6 +168,10 @@ class OpenAIServer:
             return error_response(429, "rate_limit_exceeded", "Rate limit reached", headers)
         if kind == "server":
             return error_response(500, "server_error", "The server had an error")
+        if kind == "unauthorized":
+            return error_response(401, "invalid_api_key", "Incorrect API key provided")
+        if kind == "not_found":
+            return error_response(404, "model_not_found", f"The model {body.get('model')} does not exist")
         if kind == "timeout":
             await self._hang()
             return error_response(504, "timeout", "Gateway timeout")

@@ -179,3 +179,35 @@ def test_an_output_folder_inside_the_input_folder_is_not_read_as_input(tmp_path)
     run([corpus], corpus / "results")
     summary = run([corpus], corpus / "results")
     assert summary.resumed and summary.transcripts == 2 and summary.skipped == 0
+
+
+@pytest.mark.parametrize("restart", [False, True], ids=["plain", "restart"])
+def test_a_folder_that_was_never_a_batch_output_is_refused_untouched_even_with_restart(tmp_path, restart):
+    out = tmp_path / "out"
+    out.mkdir()
+    mine = {"turns.csv": "my own table", "report.html": "<p>my report</p>", "thesis.docx": "precious"}
+    for name, text in mine.items():
+        (out / name).write_text(text)
+    with pytest.raises(JobConflict, match="holds no batch job"):
+        run([DATA / "coaching_call.csv"], out, restart=restart)
+    assert {p.name: p.read_text() for p in out.iterdir()} == mine
+
+
+def test_a_file_named_like_the_job_database_that_is_not_one_is_refused_untouched(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / DB_NAME).write_text("not a database")
+    (out / "turns.csv").write_text("my own table")
+    with pytest.raises(JobConflict, match="is not a listenlab batch job"):
+        run([DATA / "coaching_call.csv"], out, restart=True)
+    assert sorted(p.name for p in out.iterdir()) == [DB_NAME, "turns.csv"]
+    assert (out / DB_NAME).read_text() == "not a database"
+
+
+def test_restart_in_a_job_folder_clears_the_job_and_keeps_other_files(tmp_path):
+    out = tmp_path / "out"
+    run([DATA / "coaching_call.csv"], out)
+    (out / "notes.txt").write_text("kept")
+    summary = run([DATA / "intake_notes.txt"], out, restart=True)
+    assert not summary.resumed and (out / "notes.txt").read_text() == "kept"
+    assert {r["transcript_id"] for r in read_rows(out / "turns.csv")} == {"intake_notes.txt"}

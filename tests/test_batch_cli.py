@@ -1,5 +1,7 @@
 """`listenlab batch` on the command line: options, exit codes, summary, kill-and-resume in a subprocess."""
 
+import csv
+import json
 import signal
 import sqlite3
 import subprocess
@@ -160,3 +162,81 @@ def test_a_stopped_run_resumes_with_the_same_command_and_gives_the_same_files(tm
     assert f"300  ({300 - saved} in this run)" in stdout
     run([corpus], tmp_path / "reference", graders=AsyncEchoGrader(delay=0, name="slow-echo@1"))
     assert output_bytes(out) == output_bytes(tmp_path / "reference")
+
+
+FORMULA_TEXTS = [
+    '=HYPERLINK("http://example.com","open me")',
+    "+1 555 0100 called again",
+    "-so you felt left out?",
+    "@everyone should hear this",
+]
+
+
+def formula_corpus(folder: Path) -> Path:
+    """One transcript whose every turn starts like a spreadsheet formula, in a file whose name does too."""
+    folder.mkdir(parents=True)
+    lines = [("client", FORMULA_TEXTS[0]), ("coach", FORMULA_TEXTS[1])]
+    lines += [("client", FORMULA_TEXTS[2]), ("coach", FORMULA_TEXTS[3])]
+    with (folder / "=cmd.csv").open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["speaker", "text"])
+        writer.writerows(lines)
+    (folder / "@notes.pptx").write_text("not a transcript")
+    return folder
+
+
+def raw_rows(path: Path) -> list[dict]:
+    with path.open(newline="", encoding="utf-8") as stream:
+        return list(csv.DictReader(stream))
+
+
+def test_text_that_starts_like_a_formula_is_text_in_the_csv_files_and_exact_in_the_jsonl(tmp_path):
+    corpus = formula_corpus(tmp_path / "in")
+    result = runner.invoke(batch_app(), ["batch", str(corpus), "--out", str(tmp_path / "out"), "-l", "coach"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    turns = raw_rows(out / "turns.csv")
+    assert [(row["text"], row["context"]) for row in turns] == [
+        ("'" + FORMULA_TEXTS[1], "'" + FORMULA_TEXTS[0]),
+        ("'" + FORMULA_TEXTS[3], "'" + FORMULA_TEXTS[2]),
+    ]
+    assert {row["transcript_id"] for row in turns} == {"'=cmd.csv"}
+    [transcript] = raw_rows(out / "transcripts.csv")
+    assert transcript["transcript_id"] == "'=cmd.csv" and transcript["source"].endswith("=cmd.csv")
+    [skipped] = raw_rows(out / "skipped.csv")
+    assert skipped["transcript_id"] == "'@notes.pptx"
+    jsonl = [json.loads(line) for line in (out / "turns.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(r["transcript_id"], r["text"], r["context"]) for r in jsonl] == [
+        ("=cmd.csv", FORMULA_TEXTS[1], FORMULA_TEXTS[0]),
+        ("=cmd.csv", FORMULA_TEXTS[3], FORMULA_TEXTS[2]),
+    ]
+
+
+def test_restart_refuses_a_folder_that_was_never_a_batch_output_and_deletes_nothing(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("turns.csv", "report.html", "skipped.csv", "thesis.docx"):
+        (out / name).write_text(f"my own {name}")
+    result = runner.invoke(
+        batch_app(), ["batch", str(DATA / "coaching_call.csv"), "-o", str(out), "--restart"]
+    )
+    assert result.exit_code == 2 and "holds no batch job" in result.stderr
+    assert {p.name: p.read_text() for p in out.iterdir()} == {
+        name: f"my own {name}" for name in ("turns.csv", "report.html", "skipped.csv", "thesis.docx")
+    }
+
+
+@pytest.mark.parametrize("rate", ["inf", "nan", "-inf", "0"])
+def test_rpm_must_be_a_finite_number(tmp_path, rate):
+    result = runner.invoke(
+        batch_app(), ["batch", str(DATA / "coaching_call.csv"), "-o", str(tmp_path / "out"), "--rpm", rate]
+    )
+    assert result.exit_code == 2, result.output
+    message = flat(result.output)
+    assert "--rpm" in message and "give a finite number of requests per minute" in message
+    assert not (tmp_path / "out").exists()
+
+
+def flat(output: str) -> str:
+    """CLI output with the box drawing of error panels removed and the lines joined."""
+    return " ".join(output.replace("│", " ").split())

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.batch.inputs import CHUNK, digest, find_inputs
-from tests.test_batch_support import DATA, read_rows, run
+from simulator.batch.inputs import CHUNK, Found, add_file, digest, find_inputs
+from tests.test_batch_support import DATA, make_corpus, read_rows, run
 
 
 def write(folder: Path, name: str, content: str | bytes) -> Path:
@@ -148,3 +148,33 @@ def test_a_broken_character_across_read_chunks_is_located_in_the_file(tmp_path):
     path = write(tmp_path, "edge.txt", b"a" * (CHUNK - 1) + b"\xc3(" + b"b" * 10)
     assert digest(path)[1] == f"not UTF-8 text (byte 0xc3 at offset {CHUNK - 1}); save it as UTF-8"
     assert digest(write(tmp_path, "ok.txt", "caf\u00e9".encode()))[1] is None
+
+
+def test_a_transcript_removed_while_the_folder_is_read_is_skipped_with_its_reason(tmp_path):
+    corpus = make_corpus(tmp_path / "in", transcripts=3, listener_turns=2)
+    doomed = corpus / "call_0001.csv"
+
+    class RemoveSecondFile:
+        """Progress that removes the second transcript as soon as the first one has been read."""
+
+        def start(self, phase, total, done=0):
+            pass
+
+        def advance(self, done, failed=0):
+            doomed.unlink(missing_ok=True)
+
+    summary = run([corpus], tmp_path / "out", progress=RemoveSecondFile())
+    skipped = read_rows(tmp_path / "out" / "skipped.csv")
+    assert summary.transcripts == 2 and summary.graded == 4 and summary.failed == 0
+    assert [(row["transcript_id"], row["reason"]) for row in skipped] == [
+        ("call_0001.csv", "the file was removed while the batch was reading it")
+    ]
+
+
+def test_a_file_removed_between_listing_and_digest_is_a_skipped_input(tmp_path):
+    found = Found([], [])
+    add_file(found, {}, tmp_path / "gone.csv", "gone.csv")
+    assert found.files == []
+    assert [(s.transcript_id, s.reason) for s in found.skipped] == [
+        ("gone.csv", "the file was removed while the batch was reading it")
+    ]

@@ -3,7 +3,7 @@
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from simulator.batch.inputs import InputFile, SkippedInput
+from simulator.batch.inputs import InputFile, SkippedInput, unreadable_reason
 from simulator.transcripts import Transcript, TranscriptError, Unusable, choose_listener, read_file
 
 
@@ -32,10 +32,18 @@ def collect(
     """Transcripts of all files in order; duplicates, unreadable parts and unclear listeners are skipped."""
     collected, first_seen = Collected([], []), {}
     for input_file in files:
-        for result in read_file(input_file.path, input_file.file_id, max_chars):
-            add_result(collected, first_seen, input_file, result, listeners)
+        try:
+            for result in read_file(input_file.path, input_file.file_id, max_chars):
+                add_result(collected, first_seen, input_file, result, listeners)
+        except OSError as exc:  # removed or made unreadable after it was found
+            collected.skipped.append(unreadable(input_file, exc))
         on_file(input_file)
     return collected
+
+
+def unreadable(input_file: InputFile, exc: OSError) -> SkippedInput:
+    """The skipped row for a file that could not be opened or read any more."""
+    return SkippedInput(str(input_file.path), input_file.file_id, unreadable_reason(exc))
 
 
 def add_result(

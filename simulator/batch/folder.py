@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from simulator.batch.inputs import Found
-from simulator.batch.jobdb import DB_NAME, JobDB
+from simulator.batch.jobdb import DB_NAME, JobDB, is_job_database
 from simulator.batch.outputs import OUTPUT_NAMES
 
 JOB_FILES = (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm")
@@ -53,17 +53,31 @@ def clear(out: Path) -> None:
         (out / name).unlink(missing_ok=True)
 
 
+def check_is_ours(out: Path) -> bool:
+    """Whether the folder holds a job of this program; JobConflict when it holds something else by the
+    job database's name, or other files and no job."""
+    path = out / DB_NAME
+    if path.exists():
+        if not is_job_database(path):
+            raise JobConflict(f"{path} is not a listenlab batch job; choose an empty or new --out folder")
+        return True
+    if any(out.iterdir()):
+        raise JobConflict(
+            f"{out} is not empty and holds no batch job; choose an empty or new --out folder "
+            "(--restart clears only a folder that holds a batch job)"
+        )
+    return False
+
+
 def open_job(
     out: Path, found: Found, description: dict[str, str], restart: bool = False
 ) -> tuple[JobDB, bool]:
-    """(database, resumed): a new job in an empty or new folder, the same job resumed, or JobConflict."""
+    """(database, resumed): a new job in an empty or new folder, the same job resumed, or JobConflict.
+    `restart` discards a job found there (and only a job: other folders are refused untouched)."""
     out.mkdir(parents=True, exist_ok=True)
-    if restart:
+    if check_is_ours(out) and restart:
         clear(out)
-    path = out / DB_NAME
-    if not path.exists() and any(out.iterdir()):
-        raise JobConflict(f"{out} is not empty and holds no batch job; choose an empty or new --out folder")
-    db = JobDB(path)
+    db = JobDB(out / DB_NAME)
     meta = db.meta()
     if meta.get("prepared") != "1":
         return db, False

@@ -22,7 +22,7 @@ class GraderSpec(BaseModel):
 
     kind: str = "offline"
     granularity: Granularity = "turn"
-    rpm: float | None = Field(None, gt=0)
+    rpm: float | None = Field(None, gt=0, allow_inf_nan=False)
     attempts: int = Field(5, ge=1)
     backoff_s: float = Field(0.5, ge=0)
     settings: dict[str, Any] = Field(default_factory=dict)

@@ -105,6 +105,13 @@ def utf8_problem(decoder, chunk: bytes, offset: int, final: bool = False) -> str
     return None
 
 
+def unreadable_reason(exc: OSError) -> str:
+    """Why a file found a moment ago cannot be read now (it was removed, or access was taken away)."""
+    if isinstance(exc, FileNotFoundError):
+        return "the file was removed while the batch was reading it"
+    return f"could not read the file: {exc.strerror or exc}"
+
+
 def find_inputs(arguments: list[str], exclude: Path) -> Found:
     """Expand INPUT arguments into files; unusable ones (and repeats) become skipped rows."""
     found, seen = Found([], []), {}
@@ -130,7 +137,10 @@ def add_file(found: Found, seen: dict[Path, str], path: Path, file_id: str) -> N
     if not is_supported(path):
         found.skipped.append(SkippedInput(str(path), file_id, unsupported_reason(path)))
         return
-    sha, problem = digest(path)
+    try:
+        sha, problem = digest(path)
+    except OSError as exc:  # removed or made unreadable after the folder was listed
+        sha, problem = "", unreadable_reason(exc)
     if problem:
         found.skipped.append(SkippedInput(str(path), file_id, problem))
         return

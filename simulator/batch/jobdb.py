@@ -1,8 +1,9 @@
-"""The job database inside the output folder (SQLite, WAL): inputs, turns and grades, committed per result."""
+"""The job database inside the output folder (SQLite, WAL): inputs, turns and grades, committed in batches."""
 
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -28,6 +29,19 @@ CREATE TABLE IF NOT EXISTS calls (
     n INTEGER PRIMARY KEY, seq INTEGER, mode TEXT NOT NULL, turns INTEGER NOT NULL, calls INTEGER NOT NULL,
     input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL);
 """
+
+
+JOB_TABLES = frozenset({"meta", "files", "transcripts", "turns", "skipped", "calls"})
+
+
+def is_job_database(path: Path) -> bool:
+    """Whether the file is an SQLite database with this program's job tables (opened read-only)."""
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError:
+        return False
+    return JOB_TABLES <= names
 
 
 @dataclass(frozen=True)
@@ -94,7 +108,7 @@ class Progress:
 
 
 class JobDB:
-    """One batch job's state; every write is its own committed transaction."""
+    """One batch job's state; every write method commits its own transaction."""
 
     def __init__(self, path: Path):
         self.path = path

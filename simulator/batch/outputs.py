@@ -2,14 +2,12 @@
 
 import csv
 import json
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from itertools import groupby
 from pathlib import Path
 
 from simulator.batch.jobdb import JobDB, StoredTranscript, StoredTurn
 from simulator.batch.report import ReportBuilder, TranscriptRow, render_report
+from simulator.files import replacing, spreadsheet_text
 from simulator.labels import ALL_LABELS
 from simulator.scoring import session_metrics
 
@@ -56,19 +54,11 @@ OUTPUT_NAMES = ("turns.csv", "turns.jsonl", "transcripts.csv", "skipped.csv", "r
 
 
 def cell(value: object) -> object:
-    """A value as written to CSV: floats rounded to 4 places, None as empty."""
+    """A value as written to CSV: floats rounded to 4 places, None as empty, text safe to open in a
+    spreadsheet (a cell that starts like a formula is shown as text)."""
     if value is None:
         return ""
-    return round(value, 4) if isinstance(value, float) else value
-
-
-@contextmanager
-def replacing(path: Path, newline: str | None = None) -> Iterator:
-    """Write to a temporary file and move it into place only when complete."""
-    partial = path.with_name(path.name + ".partial")
-    with partial.open("w", encoding="utf-8", newline=newline) as stream:
-        yield stream
-    os.replace(partial, path)
+    return round(value, 4) if isinstance(value, float) else spreadsheet_text(value)
 
 
 def turn_record(transcript_id: str, turn: StoredTurn) -> dict:
@@ -112,10 +102,10 @@ def transcript_csv_row(row: TranscriptRow) -> dict:
     labels = {f"label_{label.value}": row.metrics.label_counts.get(label.value, 0) for label in ALL_LABELS}
     speakers = "; ".join(f"{name} ({count})" for name, count in row.speakers.items())
     base = {
-        "transcript_id": row.transcript_id,
-        "source": row.source,
-        "listener": row.listener,
-        "speakers": speakers,
+        "transcript_id": cell(row.transcript_id),
+        "source": cell(row.source),
+        "listener": cell(row.listener),
+        "speakers": cell(speakers),
     }
     return {**base, "turns": row.turns, **values, **labels}
 
@@ -155,4 +145,4 @@ def write_skipped(path: Path, skipped) -> None:
     with replacing(path, newline="") as stream:
         writer = csv.writer(stream)
         writer.writerow(SKIPPED_COLUMNS)
-        writer.writerows((s.input, s.transcript_id, s.reason) for s in skipped)
+        writer.writerows([cell(s.input), cell(s.transcript_id), cell(s.reason)] for s in skipped)

@@ -1,6 +1,7 @@
 """Wrappers around a chat backend: retry with backoff, a requests-per-minute limit, token metering."""
 
 import asyncio
+import math
 import random
 import threading
 import time
@@ -52,11 +53,18 @@ def gave_up(exc: BackendError, attempts: int) -> BackendError:
     return BackendError(exc.kind, f"{exc} (gave up after {attempts} attempts)", retryable=exc.retryable)
 
 
+def spacing(rpm: float) -> float:
+    """Seconds between calls for a finite, positive requests-per-minute limit (ValueError otherwise)."""
+    if not math.isfinite(rpm) or rpm <= 0:
+        raise ValueError(f"a request rate must be a finite number of requests per minute above 0, not {rpm}")
+    return 60.0 / rpm
+
+
 class SpacingLimiter:
     """A thread-safe limiter for synchronous callers: at most `rpm` calls per minute, evenly spaced."""
 
     def __init__(self, rpm: float):
-        self.interval = 60.0 / rpm
+        self.interval = spacing(rpm)
         self.next_at = 0.0
         self.lock = threading.Lock()
 
@@ -84,7 +92,7 @@ class ResilientBackend:
         self.retry_malformed = retry_malformed
         self.name, self.model = backend.name, backend.model
         self._async_limiters: dict[int, AsyncLimiter] = {}
-        self._sync_limiter = SpacingLimiter(rpm) if rpm else None
+        self._sync_limiter = SpacingLimiter(rpm) if rpm is not None else None
 
     def stream(self, messages: list[Message], max_tokens: int = 160, temperature: float = 0.7):
         return self.backend.stream(messages, max_tokens=max_tokens, temperature=temperature)
@@ -131,11 +139,11 @@ class ResilientBackend:
 
     def _limiter(self) -> AsyncLimiter | None:
         """One strict-spacing limiter per event loop (a limiter cannot move between loops)."""
-        if not self.rpm:
+        if self.rpm is None:
             return None
         loop = id(asyncio.get_running_loop())
         if loop not in self._async_limiters:
-            self._async_limiters[loop] = AsyncLimiter(1, 60.0 / self.rpm)
+            self._async_limiters[loop] = AsyncLimiter(1, spacing(self.rpm))
         return self._async_limiters[loop]
 
     def __getattr__(self, name: str) -> Any:

@@ -2,7 +2,7 @@
 
 import time
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -13,6 +13,7 @@ from simulator.batch.graders import GraderSpec, build_graders, chunk_size
 from simulator.batch.inputs import find_inputs
 from simulator.batch.jobdb import JobDB
 from simulator.batch.outputs import write_outputs
+from simulator.batch.saving import FailureLimitReached, ResultSaver, RunCounts
 from simulator.batch.units import Unit, UnitResult, transcript_units, turn_units
 from simulator.grader.base import Grader
 from simulator.transcripts import DEFAULT_MAX_CHARS
@@ -32,6 +33,7 @@ class BatchOptions(BaseModel):
     ray_address: str | None = None
     max_chars: int = Field(DEFAULT_MAX_CHARS, gt=0)
     restart: bool = False
+    max_failures: int | None = Field(None, ge=1)
 
 
 class BatchProgress(Protocol):
@@ -51,7 +53,8 @@ class NoProgress:
 
 
 class BatchSummary(BaseModel):
-    """What a run did (the CLI's closing table, the page's status)."""
+    """What a run did (the CLI's closing table, the page's status). `graded` and `failed` count the whole
+    job, `graded_now` and `failed_now` this run; `stopped` says why the run ended early, if it did."""
 
     out: Path
     grader: str
@@ -62,6 +65,8 @@ class BatchSummary(BaseModel):
     graded: int
     failed: int
     graded_now: int
+    failed_now: int = 0
+    stopped: str | None = None
     seconds: float
     tokens: dict[str, dict[str, int]]
     files: list[Path]
@@ -98,26 +103,50 @@ def units_for(db: JobDB, graders: Graders) -> list[Unit]:
     )
 
 
-def grade(db: JobDB, options: BatchOptions, graders: Graders, progress: BatchProgress) -> int:
-    """Grade every pending or failed turn, committing each unit's results as it arrives; returns the count."""
+def grade(db: JobDB, options: BatchOptions, graders: Graders, progress: BatchProgress) -> "Graded":
+    """Grade every pending or failed turn, committing results a batch at a time; returns what this run did."""
     state = db.progress()
     progress.start("Grading", state.total, state.ok)
     units = units_for(db, graders)
-    graded = 0
+    saver, counts = ResultSaver(db), RunCounts()
 
-    def commit(outcome: UnitResult) -> None:
-        nonlocal graded
-        db.save(outcome.results, outcome.calls)
-        graded += len(outcome.results)
-        progress.advance(len(outcome.results), sum(1 for r in outcome.results if not r.grade.ok))
+    def take(outcome: UnitResult) -> None:
+        saver.add(outcome)
+        failed = counts.add(outcome.results)
+        progress.advance(len(outcome.results), failed)
+        if options.max_failures is not None and counts.failed >= options.max_failures:
+            raise FailureLimitReached(failure_limit_reason(counts))
 
+    try:
+        run_engine(units, options, graders, take)
+    except FailureLimitReached as exc:
+        return Graded(counts, str(exc))
+    finally:
+        saver.flush()
+    return Graded(counts)
+
+
+def failure_limit_reason(counts: RunCounts) -> str:
+    return (
+        f"stopped after {counts.failed:,} failed grades (--max-failures); the last one: {counts.last_error}"
+    )
+
+
+def run_engine(units: list[Unit], options: BatchOptions, graders: Graders, on_result) -> None:
+    """Hand the units to the chosen engine."""
     if options.engine == "ray":
         from simulator.batch.ray_engine import run_ray
 
-        run_ray(units, options.grader, graders, options.concurrency, options.ray_address, commit)
+        run_ray(units, options.grader, graders, options.concurrency, options.ray_address, on_result)
     else:
-        run_local(units, graders, options.concurrency if graders.is_async else 1, commit)
-    return graded
+        run_local(units, graders, options.concurrency if graders.is_async else 1, on_result)
+
+
+class Graded(NamedTuple):
+    """What the grading phase of this run did, and why it stopped early (None when it did not)."""
+
+    counts: RunCounts
+    stopped: str | None = None
 
 
 def run_batch(
@@ -136,17 +165,15 @@ def run_batch(
             prepare(
                 db, options, found, {**description, "fingerprint": fingerprint(found, description)}, progress
             )
-        graded_now = grade(db, options, graders, progress)
+        graded = grade(db, options, graders, progress)
         files = write_outputs(db, options.out)
-        return summarise(
-            db, options.out, graders.name, resumed, graded_now, time.monotonic() - started, files
-        )
+        return summarise(db, options.out, graders.name, resumed, graded, time.monotonic() - started, files)
     finally:
         db.close()
 
 
 def summarise(
-    db: JobDB, out: Path, grader: str, resumed: bool, graded_now: int, seconds: float, files
+    db: JobDB, out: Path, grader: str, resumed: bool, graded: Graded, seconds: float, files
 ) -> BatchSummary:
     state = db.progress()
     return BatchSummary(
@@ -158,7 +185,9 @@ def summarise(
         turns=state.total,
         graded=state.ok,
         failed=state.failed,
-        graded_now=graded_now,
+        graded_now=graded.counts.ok,
+        failed_now=graded.counts.failed,
+        stopped=graded.stopped,
         seconds=seconds,
         tokens=db.token_usage(),
         files=files,
