@@ -58,31 +58,35 @@ def load_all_personas():
 
 @app.command()
 def chat(
-    persona: str = typer.Option(..., "--persona", "-p", help="Persona id (see `listenlab personas`)."),
+    persona: str | None = typer.Option(
+        None, "--persona", "-p", help="Persona id (see `listenlab personas`)."
+    ),
+    resume: str | None = typer.Option(
+        None, help="Carry on with a session left open (its id is printed when a reply fails)."
+    ),
     speaker: SpeakerName | None = typer.Option(
         None, help="scripted | llama | openai (default from settings)."
     ),
     grader: GraderName | None = typer.Option(None, help="offline | llm (default from settings)."),
-    script: Path | None = typer.Option(None, help="Read one learner turn per line and run unattended."),
+    script: Path | None = typer.Option(
+        None, dir_okay=False, help="Read one learner turn per line (up to /end) and run unattended."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the whole session as JSON at the end."),
     seed: int = typer.Option(0, help="Seed of the scripted speaker."),
     save: bool = typer.Option(True, help="Save the session in the database (LISTENLAB_DB_URL)."),
 ):
     """Role-play with a simulated person in the terminal, with feedback on every turn."""
-    from simulator.cli_chat import run_chat
-
-    overrides = {key: value for key, value in {"speaker": speaker, "grader": grader}.items() if value}
-    settings = Settings(**overrides)
-    personas = load_all_personas()
-    if persona not in personas:
-        errors.print(f"Unknown persona '{persona}'. Choose one of: {', '.join(sorted(personas))}.")
-        raise typer.Exit(2)
+    from simulator.cli_chat import ChatError, ChatOptions, run_chat
     from simulator.llm import BackendError
 
+    overrides = {key: value for key, value in {"speaker": speaker, "grader": grader}.items() if value}
+    options = ChatOptions(
+        persona_id=persona, resume=resume, script=script, as_json=as_json, seed=seed, save=save
+    )
     try:
-        code = run_chat(personas[persona], settings, script, as_json, seed, save)
-    except BackendError as exc:
-        errors.print(f"Cannot start the conversation: {exc}", highlight=False)
+        code = run_chat(options, Settings(**overrides), load_all_personas())
+    except (BackendError, ChatError) as exc:
+        errors.print(f"Cannot start the conversation: {exc}", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(2) from exc
     raise typer.Exit(code)
 

@@ -3,12 +3,14 @@
 import json
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from simulator.grades import TurnGrade
 from simulator.labels import SHORT_NAMES, family
 from simulator.personas import Persona
 from simulator.scoring import SessionMetrics
+from simulator.terminal import terminal_text
 
 FAMILY_STYLE = {"listening": "green", "neutral": "yellow", "roadblock": "red"}
 
@@ -24,7 +26,7 @@ def print_personas(console: Console, personas: dict[str, Persona], as_json: bool
         return
     table = Table("id", "title", "difficulty", "situation", title="Personas")
     for persona in personas.values():
-        table.add_row(persona.id, persona.title, "●" * persona.difficulty, persona.situation)
+        table.add_row(persona.id, shown(persona.title), "●" * persona.difficulty, shown(persona.situation))
     console.print(table)
 
 
@@ -34,18 +36,23 @@ def label_text(grade: TurnGrade) -> str:
     return ", ".join(f"[{FAMILY_STYLE[family(label)]}]{SHORT_NAMES[label]}[/]" for label in ordered if label)
 
 
+def shown(text: str | None) -> str:
+    """Model or file text ready for rich markup: escape sequences removed, brackets escaped."""
+    return escape(terminal_text(text or ""))
+
+
 def print_feedback(console: Console, grade: TurnGrade, openness: float | None = None) -> None:
     """One learner turn's feedback: labels, score, rationale, a better reply."""
     if not grade.ok:
-        console.print(f"  [dim]feedback unavailable: {grade.error}[/dim]", highlight=False)
+        console.print(f"  [dim]feedback unavailable: {shown(grade.error)}[/dim]", highlight=False)
         return
     score = f"{grade.score:.1f}/5" if grade.score is not None else "–"
     meter = f"  openness {openness:.2f}" if openness is not None else ""
     console.print(f"  ↳ {label_text(grade)}  [bold]{score}[/bold]{meter}", highlight=False)
     if grade.rationale:
-        console.print(f"    [dim]{grade.rationale}[/dim]", highlight=False)
+        console.print(f"    [dim]{shown(grade.rationale)}[/dim]", highlight=False)
     if grade.suggestion:
-        console.print(f"    [cyan]try:[/cyan] {grade.suggestion}", highlight=False)
+        console.print(f"    [cyan]try:[/cyan] {shown(grade.suggestion)}", highlight=False)
 
 
 def fmt(value: float | None, pattern: str = "{:.2f}") -> str:

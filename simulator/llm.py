@@ -216,7 +216,7 @@ class OpenAIChatBackend:
         where = f"The model server at {self.base_url}"
         if status == 429:
             return BackendError("rate_limit", f"{where} answered 429 (rate limited) {self._after_tries}; "
-                                "wait a minute or lower the request rate (--rpm).")
+                                "wait a minute and retry (`listenlab batch --rpm N` sends fewer requests).")
         if status >= 500 or status == 408:
             return BackendError("server", f"{where} answered {status} (server error) {self._after_tries}; "
                                 "check the server's logs or try again later.")
