@@ -3,12 +3,13 @@
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import typer
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from rich.console import Console
 
+from simulator.files import FileProblem, check_output, replacing, utf8_lines
 from simulator.grader.base import Grader, GradeRequest
 from simulator.settings import GraderName, Settings
 
@@ -40,16 +41,30 @@ def default_grader(name: GraderName, settings: Settings) -> Grader:
     return make_feedback_grader(settings.model_copy(update={"grader": name}))
 
 
-def read_turn_rows(path: Path) -> Iterator[tuple[int, TurnRow | str]]:
-    """(line number, row) for good lines, (line number, reason) for bad ones; blank lines skipped."""
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield number, TurnRow.model_validate_json(line)
-            except ValidationError as error:
-                yield number, _reason(error)
+def read_turn_rows(stream: IO[bytes]) -> Iterator[tuple[int, TurnRow | str]]:
+    """(line number, row) for good lines, (line number, reason) for bad ones (not UTF-8, not JSON, a
+    missing field); blank lines skipped."""
+    for number, line, problem in utf8_lines(stream):
+        if problem is not None:
+            yield number, problem
+        elif line.strip():
+            yield number, turn_row(line)
+
+
+def open_input(path: Path) -> IO[bytes]:
+    """The input file opened for reading, or FileProblem saying why it cannot be."""
+    try:
+        return open(path, "rb")
+    except OSError as error:
+        raise FileProblem(f"{path}: cannot read: {error.strerror or error}") from error
+
+
+def turn_row(line: str) -> TurnRow | str:
+    """One JSONL line as a TurnRow, or the reason it is not one."""
+    try:
+        return TurnRow.model_validate_json(line)
+    except ValidationError as error:
+        return _reason(error)
 
 
 def _reason(error: ValidationError) -> str:
@@ -65,11 +80,14 @@ def graded_row(row: TurnRow, grade) -> dict[str, Any]:
 
 
 def grade_file(source: Path, target: Path, grader: Grader, report: Callable[[str], None]) -> tuple[int, int]:
-    """Grade every good row in order, write JSONL, report bad rows; returns (graded, skipped)."""
+    """Grade every good row in order, write JSONL, report bad rows; returns (graded, skipped). The
+    output replaces `target` only when complete; FileProblem when the output is the input, its folder
+    is missing, or the input cannot be read."""
+    check_output(target, [source])
     graded = skipped = 0
     pending: list[TurnRow] = []
-    with open(target, "w", encoding="utf-8") as out:
-        for number, item in read_turn_rows(source):
+    with open_input(source) as stream, replacing(target) as out:
+        for number, item in read_turn_rows(stream):
             if isinstance(item, str):
                 report(f"{source}: line {number}: skipped: {item}")
                 skipped += 1
@@ -148,7 +166,11 @@ def register(app: typer.Typer, make_grader: GraderFactory = default_grader) -> N
         """Grade listener turns; rows keep their order; bad rows are reported by line and skipped (exit 1)."""
         settings = _settings(grader, base_url, model)
         chosen = make_grader(settings.grader, settings)
-        graded, skipped = grade_file(source, output, chosen, errors.print)
+        try:
+            graded, skipped = grade_file(source, output, chosen, errors.print)
+        except FileProblem as error:
+            errors.print(str(error), markup=False)
+            raise typer.Exit(2) from error
         errors.print(f"graded {graded} turn(s) with {chosen.name}; skipped {skipped} bad row(s)")
         if skipped:
             raise typer.Exit(1)

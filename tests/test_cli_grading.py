@@ -130,3 +130,45 @@ def test_eval_grader_with_the_shipped_offline_grader(tmp_path):
     result = runner.invoke(app_with(load_offline_grader()), ["eval-grader", str(labelled_rows(tmp_path))])
     assert result.exit_code == 0, result.output
     assert "offline@" in result.stdout and Label.REFLECTION.value in result.stdout
+
+
+def grade_turns(grader, source, output):
+    return runner.invoke(app_with(grader), ["grade-turns", str(source), "-o", str(output)])
+
+
+def test_grade_turns_refuses_to_write_over_its_input(tmp_path):
+    source = write_lines(tmp_path / "x.jsonl", [json.dumps({"id": 1, "text": "Tell me more."})])
+    before = source.read_bytes()
+    (tmp_path / "link.jsonl").symlink_to(source)
+    for output in (source, tmp_path / "link.jsonl", tmp_path / "." / "x.jsonl"):
+        result = grade_turns(FakeGrader(), source, output)
+        assert result.exit_code == 2, result.output
+        assert "the output is the input file" in result.stderr
+        assert source.read_bytes() == before
+
+
+def test_grade_turns_reports_a_line_that_is_not_utf8_and_grades_the_rest(tmp_path):
+    source = tmp_path / "in.jsonl"
+    good = [json.dumps({"id": n, "text": "Tell me more."}).encode() for n in (1, 3)]
+    source.write_bytes(good[0] + b"\n" + b'{"id": 2, "text": "caf\xe9"}\n' + good[1] + b"\n")
+    out = tmp_path / "out.jsonl"
+    result = grade_turns(FakeGrader(), source, out)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "line 2: skipped: not UTF-8 text: byte 0xe9 at column 23" in result.stderr
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == [1, 3]
+
+
+def test_grade_turns_leaves_an_existing_output_as_it_was_when_grading_fails(tmp_path):
+    source = write_lines(tmp_path / "in.jsonl", [json.dumps({"id": 1, "text": "Tell me more."})])
+    out = write_lines(tmp_path / "out.jsonl", ['{"id": "from the last run"}'])
+    result = grade_turns(FakeGrader().enqueue(RuntimeError("grader crashed")), source, out)
+    assert isinstance(result.exception, RuntimeError)
+    assert out.read_text() == '{"id": "from the last run"}\n'
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]
+
+
+def test_grade_turns_into_a_missing_folder_says_which(tmp_path):
+    source = write_lines(tmp_path / "in.jsonl", [json.dumps({"id": 1, "text": "Tell me more."})])
+    result = grade_turns(FakeGrader(), source, tmp_path / "missing-dir" / "out.jsonl")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert f"the folder {tmp_path / 'missing-dir'} does not exist" in result.stderr
