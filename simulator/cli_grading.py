@@ -9,7 +9,7 @@ import typer
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from rich.console import Console
 
-from simulator.files import FileProblem, check_output, replacing, utf8_lines
+from simulator.files import FileProblem, check_output, replacing, replacing_file, utf8_lines
 from simulator.grader.base import Grader, GradeRequest
 from simulator.settings import GraderName, Settings
 
@@ -191,13 +191,17 @@ def register(app: typer.Typer, make_grader: GraderFactory = default_grader) -> N
 
         settings = _settings(grader, base_url, model)
         chosen = make_grader(settings.grader, settings)
+        outputs = {
+            path: writer for path, writer in ((json_path, write_json), (html_path, write_html)) if path
+        }
         try:
+            for path in outputs:
+                check_output(path, [labelled])
             result = evaluate_file(labelled, chosen, errors.print)
         except ValueError as error:
-            errors.print(str(error))
+            errors.print(str(error), markup=False)
             raise typer.Exit(2) from error
         print_report(result, chosen.name, console)
-        if json_path:
-            write_json(result, chosen.name, json_path)
-        if html_path:
-            write_html(result, chosen.name, html_path)
+        for path, writer in outputs.items():
+            with replacing_file(path) as partial:
+                writer(result, chosen.name, partial)

@@ -85,24 +85,31 @@ def check_output(path: Path, inputs: Iterable[Path] = ()) -> None:
 
 
 @contextmanager
-def replacing(path: Path, newline: str | None = None, encoding: str = "utf-8") -> Iterator[IO[str]]:
-    """Write a text file next to `path` and move it into place only when complete; on an error the old
-    file (if any) is left as it was and the partial one is removed. FileProblem when the folder is
-    missing or not writable."""
+def replacing_file(path: Path) -> Iterator[Path]:
+    """A temporary path next to `path` to write the whole output to; it is moved into place only when
+    the block completes, and removed on an error (the old file, if any, is left as it was).
+    FileProblem when the folder is missing or not writable."""
     path = Path(path)
     check_output(path)
     try:
         handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
     except OSError as error:
         raise FileProblem(f"{path}: cannot write in {path.parent}: {error.strerror or error}") from error
+    os.close(handle)
     try:
-        with os.fdopen(handle, "w", encoding=encoding, newline=newline) as stream:
-            yield stream
+        yield Path(partial)
         _keep_mode(path, partial)
         os.replace(partial, path)
     except BaseException:
         Path(partial).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def replacing(path: Path, newline: str | None = None, encoding: str = "utf-8") -> Iterator[IO[str]]:
+    """A text stream whose content replaces `path` only when complete (see `replacing_file`)."""
+    with replacing_file(path) as partial, open(partial, "w", encoding=encoding, newline=newline) as stream:
+        yield stream
 
 
 def _keep_mode(path: Path, partial: str) -> None:

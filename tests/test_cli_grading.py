@@ -172,3 +172,13 @@ def test_grade_turns_into_a_missing_folder_says_which(tmp_path):
     result = grade_turns(FakeGrader(), source, tmp_path / "missing-dir" / "out.jsonl")
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert f"the folder {tmp_path / 'missing-dir'} does not exist" in result.stderr
+
+
+def test_eval_grader_checks_its_outputs_before_grading(tmp_path):
+    grader = FakeGrader()
+    missing = tmp_path / "nowhere" / "r.json"
+    result = runner.invoke(
+        app_with(grader), ["eval-grader", str(labelled_rows(tmp_path)), "--json", str(missing)]
+    )
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "does not exist" in result.stderr and grader.requests == []
