@@ -1,5 +1,6 @@
 """Fixtures for the model layer: the local OpenAI-compatible server, a backend on it, a small persona."""
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -7,6 +8,14 @@ import pytest
 from simulator.llm import OpenAIChatBackend
 from simulator.personas import Persona, parse_persona
 from tests.openai_server import OpenAIServer
+
+FENCED = re.compile(r"^(~{4,}) ([^\n]+)\n(.*?)\n\1$", re.MULTILINE | re.DOTALL)
+
+
+def fenced_blocks(content: str) -> dict[str, str]:
+    """The fenced data blocks of a message, by label (a fence closes only on its own exact line)."""
+    return {label: text for _, label, text in FENCED.findall(content)}
+
 
 TEST_PERSONA_YAML = """
 id: tired-partner

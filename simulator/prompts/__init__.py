@@ -39,6 +39,14 @@ def fill(text: str, **values: object) -> str:
     return Template(text).substitute({key: str(value) for key, value in values.items()})
 
 
+def fenced(label: str, text: str) -> str:
+    """Text from outside (a transcript, a learner) as a labelled block its content cannot close: the
+    fence is a line of tildes longer than any run of tildes in the text."""
+    longest = max((len(run) for run in re.findall(r"~+", text)), default=0)
+    fence = "~" * max(4, longest + 1)
+    return f"{fence} {label}\n{text}\n{fence}"
+
+
 def prompt_versions(name: str, folder: Path = PROMPTS_DIR) -> list[Path]:
     """The files for a prompt name, oldest version first."""
     files = [
