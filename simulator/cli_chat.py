@@ -102,15 +102,16 @@ def new_session(persona: Persona, settings: Settings, seed: int, recorder) -> Pr
 
 def resumed_session(options: ChatOptions, settings: Settings, personas: dict[str, Persona]):
     """A session left open in the database, rebuilt to carry on with it."""
+    from simulator.access import LOCAL_ACTOR, AccessDenied
     from simulator.store import StoreRecorder, load_session, open_store, persona_version
 
     if not options.save:
         raise ChatError("--resume continues a session from the database; leave out --no-save")
     engine = open_store(settings.db_url)
     try:
-        stored = load_session(engine, options.resume)
-    except KeyError as exc:
-        raise ChatError(f"no session '{options.resume}' in the session database (LISTENLAB_DB_URL)") from exc
+        stored = load_session(engine, options.resume, LOCAL_ACTOR)
+    except AccessDenied as exc:
+        raise ChatError(f"{exc} (session database: LISTENLAB_DB_URL)") from exc
     check_resumable(stored, options)
     saved = persona_version(engine, stored.info.persona_hash) if stored.info.persona_hash else None
     persona = saved or chosen_persona(personas, stored.info.persona_id)

@@ -6,6 +6,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from simulator.access import LOCAL_USER_ID
 from simulator.grades import TurnGrade
 from simulator.scoring import SessionMetrics
 
@@ -24,7 +25,8 @@ class TurnRecord(BaseModel):
     """One utterance of a practice session.
 
     Learner turns carry `fast_grade` (the offline labels that drove the persona), `grade` (the
-    feedback grader's, filled in when it arrives) and `openness` (the persona's, after the turn).
+    feedback grader's, filled in when it arrives), `override` (a facilitator's grade, which outranks
+    both) and `openness` (the persona's, after the turn).
     """
 
     index: int
@@ -32,6 +34,7 @@ class TurnRecord(BaseModel):
     text: str
     grade: TurnGrade | None = None
     fast_grade: TurnGrade | None = None
+    override: TurnGrade | None = None
     openness: float | None = None
     created_at: datetime = Field(default_factory=utc_now)
 
@@ -44,7 +47,8 @@ class SessionInfo(BaseModel):
     persona_hash: str = ""
     speaker: str
     grader: str
-    user_id: str | None = None
+    user_id: str = LOCAL_USER_ID
+    assignment_id: int | None = None
     seed: int = 0
     started_at: datetime = Field(default_factory=utc_now)
     parent_id: str | None = None

@@ -37,11 +37,16 @@ def safe_grade(grader: Grader, request: GradeRequest) -> TurnGrade:
         return TurnGrade.failed(getattr(grader, "name", "grader"), f"{type(exc).__name__}: {exc}")
 
 
-def effective_grade(turn: TurnRecord) -> TurnGrade | None:
-    """The grade a learner turn counts with: the feedback grade when ok, else the fast one."""
+def ai_grade(turn: TurnRecord) -> TurnGrade | None:
+    """The graders' grade of a learner turn: the feedback grade when ok, else the fast one."""
     if turn.grade is not None and turn.grade.ok:
         return turn.grade
     return turn.fast_grade or turn.grade
+
+
+def effective_grade(turn: TurnRecord) -> TurnGrade | None:
+    """The grade a learner turn counts with: a facilitator's override, else the graders' grade."""
+    return turn.override if turn.override is not None else ai_grade(turn)
 
 
 class PracticeSession:

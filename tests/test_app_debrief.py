@@ -2,6 +2,7 @@
 
 import pytest
 
+from simulator.access import LOCAL_ACTOR, AccessDenied
 from simulator.app.debrief import debrief_notes, turn_views
 from simulator.store import load_session, open_session_id
 from tests.fixtures_app import DEBRIEF, PRACTICE, button, page, say, texts
@@ -16,7 +17,7 @@ TURNS = [
 
 def practise(svc, turns=TURNS) -> str:
     """A finished session with the test persona; returns its id."""
-    session = svc.start("test-person")
+    session = svc.start("test-person", LOCAL_ACTOR)
     for text in turns:
         "".join(session.take_turn(text))
     session.end()
@@ -50,7 +51,7 @@ def test_without_a_session_id_the_latest_debrief_is_shown(app_env, svc):
     latest = practise(svc, ["It sounds like a hard day."])
     at = page(DEBRIEF)
     assert "Turn 1" in texts(at) and "It sounds like a hard day." in texts(at)
-    assert svc.history()[-1].id == latest
+    assert svc.history(LOCAL_ACTOR)[-1].id == latest
 
 
 def test_with_no_finished_session_the_debrief_says_how_to_get_one(app_env):
@@ -67,31 +68,31 @@ def test_try_again_from_here_replays_up_to_that_turn(app_env, svc):
     assert [m.name for m in at.chat_message] == ["assistant", "user", "assistant"]
     assert at.chat_message[1].markdown[0].value == TURNS[0]
     assert "You're back at that moment" in at.info[0].value
-    branch_id = open_session_id(svc.engine)
-    assert load_session(svc.engine, branch_id).info.parent_id == original
+    branch_id = open_session_id(svc.engine, LOCAL_ACTOR)
+    assert load_session(svc.engine, branch_id, LOCAL_ACTOR).info.parent_id == original
     say(
         at.switch_page(PRACTICE), "It sounds like you needed someone to notice."
     )  # AppTest stays on its last switch_page
-    stored = load_session(svc.engine, branch_id)
+    stored = load_session(svc.engine, branch_id, LOCAL_ACTOR)
     assert [t.text for t in stored.turns if t.role == "learner"] == [
         TURNS[0],
         "It sounds like you needed someone to notice.",
     ]
-    assert len(load_session(svc.engine, original).learner_turns) == 3
+    assert len(load_session(svc.engine, original, LOCAL_ACTOR).learner_turns) == 3
 
 
 def test_a_retry_left_without_a_turn_is_dropped_when_the_next_one_starts(app_env, svc):
     original = practise(svc)
     button(page(DEBRIEF, session=original), "Try again from here").click().run()
-    first_retry = open_session_id(svc.engine)
+    first_retry = open_session_id(svc.engine, LOCAL_ACTOR)
     button(page(DEBRIEF, session=original), "Try again from here").click().run()
-    assert open_session_id(svc.engine) not in (None, first_retry)
-    with pytest.raises(KeyError):
-        load_session(svc.engine, first_retry)
+    assert open_session_id(svc.engine, LOCAL_ACTOR) not in (None, first_retry)
+    with pytest.raises(AccessDenied):
+        load_session(svc.engine, first_retry, LOCAL_ACTOR)
 
 
 def test_debrief_notes_are_true_to_the_session(app_env, svc):
-    stored = load_session(svc.engine, practise(svc))
+    stored = load_session(svc.engine, practise(svc), LOCAL_ACTOR)
     persona = make_persona()
     notes = debrief_notes(stored.metrics, turn_views(stored, persona), persona)
     assert notes[0].startswith("No breakthrough this time: openness peaked at")

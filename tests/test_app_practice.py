@@ -3,6 +3,7 @@
 import time
 
 from simulator import backends
+from simulator.access import LOCAL_ACTOR
 from simulator.app.services import coalesce
 from simulator.labels import PLAIN_WORDS, Label
 from simulator.store import load_session, open_session_id
@@ -28,8 +29,8 @@ def test_choosing_a_persona_opens_the_conversation_and_stores_it(app_env, svc):
     assert at.title[0].value == "Test person"
     assert [m.name for m in at.chat_message] == ["assistant"]
     assert at.chat_message[0].markdown[0].value == OPENING
-    session_id = open_session_id(svc.engine)
-    assert load_session(svc.engine, session_id).turns[0].text == OPENING
+    session_id = open_session_id(svc.engine, LOCAL_ACTOR)
+    assert load_session(svc.engine, session_id, LOCAL_ACTOR).turns[0].text == OPENING
 
 
 def test_a_persona_link_opens_that_persona_at_once(app_env):
@@ -67,7 +68,7 @@ def test_a_short_session_shows_feedback_beside_each_turn(app_env, svc):
     why = [e for e in at.expander if e.label == "Why, and a better reply"]
     assert len(why) == 3
     assert "It sounds like the week has been relentless." in "\n".join(m.value for m in why[2].markdown)
-    stored = load_session(svc.engine, open_session_id(svc.engine))
+    stored = load_session(svc.engine, open_session_id(svc.engine, LOCAL_ACTOR), LOCAL_ACTOR)
     assert [t.role for t in stored.turns] == ["persona", "learner"] * 3 + ["persona"]
     assert stored.turns[5].grade.primary == Label.ADVICE
 
@@ -83,13 +84,13 @@ def test_the_openness_meter_is_off_until_the_learner_turns_it_on(app_env):
 
 def test_end_session_leads_to_the_debrief(app_env, svc):
     at = say(page(PRACTICE, persona="test-person"), "It sounds like a hard day.")
-    session_id = open_session_id(svc.engine)
+    session_id = open_session_id(svc.engine, LOCAL_ACTOR)
     button(at, "End session").click().run()
     assert not at.exception
     assert at.title[0].value == "Debrief: Test person"
     assert at.query_params["session"] == session_id
-    assert open_session_id(svc.engine) is None
-    assert load_session(svc.engine, session_id).metrics.learner_turns == 1
+    assert open_session_id(svc.engine, LOCAL_ACTOR) is None
+    assert load_session(svc.engine, session_id, LOCAL_ACTOR).metrics.learner_turns == 1
 
 
 def test_a_reload_resumes_the_open_session(app_env):
@@ -103,7 +104,7 @@ def test_a_failed_reply_keeps_the_turn_and_can_be_retried(app_env, svc, monkeypa
     monkeypatch.setattr(backends, "make_speaker", lambda settings: FakeSpeaker(fail_on={1}))
     at = say(page(PRACTICE, persona="test-person"), "It sounds like a hard day.")
     assert "Your turn is saved; retry." in at.error[0].value
-    stored = load_session(svc.engine, open_session_id(svc.engine))
+    stored = load_session(svc.engine, open_session_id(svc.engine, LOCAL_ACTOR), LOCAL_ACTOR)
     assert stored.turns[-1].role == "learner" and stored.turns[-1].text == "It sounds like a hard day."
     button(at, "Retry the reply").click().run()
     assert not at.error

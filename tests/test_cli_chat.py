@@ -7,6 +7,7 @@ import re
 import typer
 from typer.testing import CliRunner
 
+from simulator.access import LOCAL_ACTOR
 from simulator.cli import app
 from simulator.personas import load_personas
 from simulator.session import PracticeSession
@@ -95,7 +96,7 @@ def test_a_failed_reply_leaves_the_session_open_and_resume_carries_on(openai_ser
     assert failed.exit_code == 1
     session_id = resume_hint(failed)
     store = open_store(env["LISTENLAB_DB_URL"])
-    stored = load_session(store, session_id)
+    stored = load_session(store, session_id, LOCAL_ACTOR)
     assert stored.ended_at is None
     assert [turn.text for turn in stored.learner_turns] == ["That sounds like a long shift."]
 
@@ -105,7 +106,7 @@ def test_a_failed_reply_leaves_the_session_open_and_resume_carries_on(openai_ser
     session = json.loads(resumed.stdout)
     assert session["session_id"] == session_id
     assert [turn["role"] for turn in session["turns"]] == ["persona", "learner"] * 2 + ["persona"]
-    stored = load_session(store, session_id)
+    stored = load_session(store, session_id, LOCAL_ACTOR)
     assert stored.ended_at is not None and len(stored.turns) == 5
 
 
@@ -116,7 +117,7 @@ def test_resume_refuses_an_ended_session_and_an_unknown_one(tmp_path):
     ended = chat(["--resume", session_id], env)
     assert ended.exit_code == 2 and "has ended" in ended.stderr
     unknown = chat(["--resume", "nosuchsession"], env)
-    assert unknown.exit_code == 2 and "no session 'nosuchsession'" in unknown.stderr
+    assert unknown.exit_code == 2 and "You do not have access to session nosuchsession" in unknown.stderr
     no_persona = chat([], env)
     assert no_persona.exit_code == 2 and "--persona" in no_persona.stderr
 
@@ -143,7 +144,7 @@ def test_resume_with_the_persona_named_carries_on_and_refuses_another(tmp_path):
         env=env,
     )
     assert resumed.exit_code == 0, resumed.output
-    stored = load_session(store, session_id)
+    stored = load_session(store, session_id, LOCAL_ACTOR)
     assert [turn.text for turn in stored.learner_turns] == ["How are things?"]
     assert stored.ended_at is not None and stored.turns[-1].role == "persona"
 

@@ -7,6 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+from simulator.access import LOCAL_ACTOR
 from simulator.store import load_session, open_session_id
 from tests.fixtures_app import PRACTICE, page, say
 
@@ -16,6 +17,7 @@ CHILD = textwrap.dedent(
     f"""
     import time
     from simulator import backends
+    from simulator.access import LOCAL_ACTOR
     from simulator.app.services import build_services
     from simulator.settings import Settings
     from tests.fixtures_app import KeywordGrader
@@ -34,7 +36,7 @@ CHILD = textwrap.dedent(
     backends.fast_grader = KeywordGrader
     services = build_services(Settings())
     services.speaker = HangingSpeaker()
-    session = services.start("test-person")
+    session = services.start("test-person", LOCAL_ACTOR)
     print("SESSION", session.id, flush=True)
     for piece in session.take_turn({TURN!r}):
         pass
@@ -61,8 +63,8 @@ def crash_mid_reply() -> str:
 
 def test_the_turn_survives_a_crash_and_the_session_continues(app_env, svc):
     session_id = crash_mid_reply()
-    assert open_session_id(svc.engine) == session_id
-    resumed = svc.resume_open()
+    assert open_session_id(svc.engine, LOCAL_ACTOR) == session_id
+    resumed = svc.resume_open(LOCAL_ACTOR)
     assert resumed.id == session_id
     assert [t.text for t in resumed.learner_turns] == [TURN]
     assert resumed.learner_turns[0].grade.primary == "reflection"
@@ -71,7 +73,7 @@ def test_the_turn_survives_a_crash_and_the_session_continues(app_env, svc):
     assert reply and not resumed.reply_pending
     "".join(resumed.take_turn("What happened at work?"))
     resumed.end()
-    stored = load_session(svc.engine, session_id)
+    stored = load_session(svc.engine, session_id, LOCAL_ACTOR)
     assert [t.role for t in stored.turns] == ["persona", "learner", "persona", "learner", "persona"]
     assert stored.turns[2].text == reply
     assert stored.metrics.learner_turns == 2
@@ -84,5 +86,5 @@ def test_reopening_the_app_after_a_crash_shows_the_turn_and_answers_it(app_env, 
     assert [m.name for m in at.chat_message] == ["assistant", "user", "assistant"]
     assert at.chat_message[1].markdown[0].value == TURN
     say(at, "What happened at work?")
-    stored = load_session(svc.engine, session_id)
+    stored = load_session(svc.engine, session_id, LOCAL_ACTOR)
     assert [t.role for t in stored.turns] == ["persona", "learner", "persona", "learner", "persona"]

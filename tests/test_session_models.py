@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+from simulator.access import LOCAL_ACTOR
 from simulator.grader.llm_grader import LLMGrader
 from simulator.llm import OpenAIChatBackend
 from simulator.session import PracticeSession, ReplyFailed
@@ -51,7 +52,7 @@ def test_reply_and_llm_feedback_come_through_the_real_client(openai_server, llm_
     grade = session.feedback(1, timeout=10)
     assert reply == REPLY
     assert grade.ok and grade.suggestion == GRADE["suggestion"] and grade.grader.endswith("@grade_v1")
-    stored = load_session(store, session.id)
+    stored = load_session(store, session.id, LOCAL_ACTOR)
     assert [t.role for t in stored.turns] == ["persona", "learner", "persona"]
     assert stored.turns[1].grade.rationale == GRADE["rationale"]
 
@@ -64,10 +65,10 @@ def test_failed_speaker_call_keeps_the_turn_and_says_what_happened(openai_server
     with pytest.raises(ReplyFailed, match="(?i)500|server") as failure:
         "".join(session.take_turn("What's been the hardest part?"))
     assert "saved" in str(failure.value)
-    stored = load_session(store, session.id)
+    stored = load_session(store, session.id, LOCAL_ACTOR)
     assert stored.turns[-1].role == "learner" and stored.turns[-1].text == "What's been the hardest part?"
     assert "".join(session.stream_reply()) == REPLY
-    assert [t.role for t in load_session(store, session.id).turns][-1] == "persona"
+    assert [t.role for t in load_session(store, session.id, LOCAL_ACTOR).turns][-1] == "persona"
 
 
 def test_failed_grade_is_stored_with_its_reason_and_the_conversation_goes_on(
@@ -79,7 +80,7 @@ def test_failed_grade_is_stored_with_its_reason_and_the_conversation_goes_on(
     grade = session.feedback(1, timeout=20)
     assert grade.status == "failed" and grade.error
     assert "".join(session.take_turn("Tell me more.")) == REPLY
-    stored = load_session(store, session.id)
+    stored = load_session(store, session.id, LOCAL_ACTOR)
     assert stored.turns[1].grade.status == "failed" and stored.turns[1].grade.error == grade.error
     assert session.metrics().graded_turns == 2  # the fast labels still count
 

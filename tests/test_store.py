@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from simulator.access import LOCAL_ACTOR, AccessDenied, Actor, Role
 from simulator.grades import TurnGrade
 from simulator.recording import SessionInfo, TurnRecord
 from simulator.scoring import session_metrics
@@ -27,7 +28,21 @@ from simulator.store.progress import skill_progress
 from tests.fakes import grade_of
 from tests.persona_factory import make_persona
 
-TABLES = {"alembic_version", "persona_versions", "sessions", "turns", "grades"}
+TABLES = {
+    "alembic_version",
+    "persona_versions",
+    "sessions",
+    "turns",
+    "grades",
+    "users",
+    "login_failures",
+    "login_tokens",
+    "cohorts",
+    "memberships",
+    "assignments",
+    "grade_overrides",
+    "turn_comments",
+}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -71,7 +86,7 @@ def test_upgrade_builds_every_table_on_an_empty_database(db_url):
     upgrade(db_url)
     engine = make_engine(db_url)
     assert set(sa.inspect(engine).get_table_names()) == TABLES
-    assert current_revision(engine) == "0001_initial"
+    assert current_revision(engine) == "0002_cohorts"
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     assert differences == [], "the migrations and the SQLModel tables disagree"
@@ -82,7 +97,7 @@ def test_upgrade_twice_changes_nothing(db_url):
     upgrade(db_url)
     upgrade(db_url)
     engine = make_engine(db_url)
-    assert current_revision(engine) == "0001_initial"
+    assert current_revision(engine) == "0002_cohorts"
     engine.dispose()
 
 
@@ -91,7 +106,7 @@ def test_a_session_comes_back_as_it_was_stored(engine):
     recorder.start(session)
     recorder.save_turn(session.id, TurnRecord(index=0, role="persona", text="Don't ask. Long day."))
     recorder.save_turn(session.id, learner(1, "Sounds like a lot.", grade=None))
-    stored = load_session(engine, session.id)
+    stored = load_session(engine, session.id, LOCAL_ACTOR)
     assert stored.info == session
     assert [t.text for t in stored.turns] == ["Don't ask. Long day.", "Sounds like a lot."]
     assert stored.turns[1].grade is None and stored.metrics is None and stored.ended_at is None
@@ -109,7 +124,7 @@ def test_save_turn_updates_the_turn_at_the_same_index(engine):
         update={"fast_grade": fast, "grade": feedback}
     )
     recorder.save_turn(session.id, turn)
-    stored = load_session(engine, session.id)
+    stored = load_session(engine, session.id, LOCAL_ACTOR)
     assert len(stored.turns) == 1
     assert stored.turns[0].fast_grade == fast
     assert stored.turns[0].grade == feedback
@@ -121,7 +136,7 @@ def test_a_failed_grade_is_stored_with_its_reason(engine):
     recorder.start(session)
     failed = TurnGrade.failed("llm@1", "rate limited twice")
     recorder.save_turn(session.id, learner(1, "Hm.", grade=None).model_copy(update={"grade": failed}))
-    grade = load_session(engine, session.id).turns[0].grade
+    grade = load_session(engine, session.id, LOCAL_ACTOR).turns[0].grade
     assert grade.status == "failed" and grade.error == "rate limited twice"
 
 
@@ -131,7 +146,7 @@ def test_datetimes_come_back_timezone_aware_in_utc(engine):
     session = info(started_at=local)
     recorder.start(session)
     recorder.finish(session.id, session_metrics([], [], []))
-    stored = load_session(engine, session.id)
+    stored = load_session(engine, session.id, LOCAL_ACTOR)
     assert stored.info.started_at == local
     assert stored.info.started_at.utcoffset() == timedelta(0)
     assert stored.ended_at.tzinfo is not None
@@ -140,10 +155,10 @@ def test_datetimes_come_back_timezone_aware_in_utc(engine):
 def test_finish_records_metrics_and_closes_the_session(engine):
     recorder, session = StoreRecorder(engine), info()
     finished(recorder, session, [grade_of("reflection", score=4), grade_of("advice", score=2)])
-    stored = load_session(engine, session.id)
+    stored = load_session(engine, session.id, LOCAL_ACTOR)
     assert stored.metrics.learner_turns == 2
     assert stored.metrics.roadblock_rate == pytest.approx(0.5)
-    assert open_session_id(engine) is None
+    assert open_session_id(engine, LOCAL_ACTOR) is None
 
 
 def test_the_open_session_is_the_latest_one_not_ended(engine):
@@ -152,11 +167,11 @@ def test_the_open_session_is_the_latest_one_not_ended(engine):
     for session in (older, newer):
         recorder.start(session)
     finished(recorder, ended, [grade_of("reflection")])
-    assert open_session_id(engine) == newer.id
+    assert open_session_id(engine, LOCAL_ACTOR) == newer.id
     other_user = info(user_id="ana", started_at=now + timedelta(minutes=1))
     recorder.start(other_user)
-    assert open_session_id(engine) == newer.id
-    assert open_session_id(engine, user_id="ana") == other_user.id
+    assert open_session_id(engine, LOCAL_ACTOR) == newer.id
+    assert open_session_id(engine, Actor(id="ana", username="ana", role=Role.LEARNER)) == other_user.id
 
 
 def test_each_persona_version_is_kept_by_content_hash(engine):
@@ -180,7 +195,7 @@ def test_history_lists_finished_sessions_with_persona_titles(engine):
     silent = info(started_at=now)
     finished(recorder, silent, [])
     recorder.start(info())
-    history = session_summaries(engine)
+    history = session_summaries(engine, LOCAL_ACTOR)
     assert [s.id for s in history] == [first.id, second.id]
     assert {s.persona_title for s in history} == {"Test person"}
 
@@ -188,9 +203,9 @@ def test_history_lists_finished_sessions_with_persona_titles(engine):
 def test_delete_session_removes_turns_and_grades(engine):
     recorder, session = StoreRecorder(engine), info()
     finished(recorder, session, [grade_of("reflection")])
-    delete_session(engine, session.id)
-    with pytest.raises(KeyError):
-        load_session(engine, session.id)
+    delete_session(engine, session.id, LOCAL_ACTOR)
+    with pytest.raises(AccessDenied):
+        load_session(engine, session.id, LOCAL_ACTOR)
     with engine.connect() as connection:
         assert connection.execute(sa.text("select count(*) from turns")).scalar() == 0
         assert connection.execute(sa.text("select count(*) from grades")).scalar() == 0
@@ -212,7 +227,7 @@ def test_progress_reports_first_best_and_latest_per_skill(tmp_path):
     )
     finished(recorder, info(started_at=now - timedelta(days=1)), [grade_of("reflection", score=5)] * 2)
     finished(recorder, info(started_at=now), [grade_of("reflection", score=4), grade_of("judgment", score=1)])
-    progress = {p.skill.key: p for p in skill_progress(session_summaries(engine))}
+    progress = {p.skill.key: p for p in skill_progress(session_summaries(engine, LOCAL_ACTOR))}
     score = progress["mean_score"]
     assert (score.first, score.best, score.latest) == (2.5, 5.0, 2.5)
     roadblocks = progress["roadblock_rate"]

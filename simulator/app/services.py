@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 
 from simulator import backends
+from simulator.access import Actor
 from simulator.app.catalog import PersonaCatalog
 from simulator.grader.base import Grader
 from simulator.personas import Persona
@@ -26,6 +27,7 @@ from simulator.store import (
     persona_version,
     session_summaries,
 )
+from simulator.store.queries import refused
 
 
 @dataclass
@@ -38,7 +40,6 @@ class AppServices:
     fast_grader: Grader
     feedback_grader: Grader
     catalog: PersonaCatalog
-    user_id: str | None = None
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -48,15 +49,17 @@ class AppServices:
     def _session_kwargs(self) -> dict:
         return {"feedback_grader": self.feedback_grader, "recorder": self.recorder}
 
-    def start(self, persona_id: str) -> PracticeSession:
-        """A new session with a persona from the catalogue, stored with the persona's exact content."""
+    def start(self, persona_id: str, actor: Actor, assignment_id: int | None = None) -> PracticeSession:
+        """A new session of the actor's with a persona from the catalogue (for an assignment, when given),
+        stored with the persona's exact content."""
         persona = self.catalog.load().personas[persona_id]
         info = SessionInfo(
             persona_id=persona.id,
             persona_hash=self.recorder.remember_persona(persona),
             speaker=self.speaker.name,
             grader=self.feedback_grader.name,
-            user_id=self.user_id,
+            user_id=actor.id,
+            assignment_id=assignment_id,
             seed=self.settings.seed,
         )
         return PracticeSession.begin(
@@ -68,39 +71,42 @@ class AppServices:
         stored = persona_version(self.engine, info.persona_hash) if info.persona_hash else None
         return stored or self.catalog.load().personas[info.persona_id]
 
-    def resume(self, session_id: str) -> PracticeSession:
-        """Rebuild a stored session to carry on with it."""
-        stored = load_session(self.engine, session_id)
+    def resume(self, session_id: str, actor: Actor) -> PracticeSession:
+        """Rebuild one of the actor's own sessions to carry on with it (others may only read it)."""
+        stored = load_session(self.engine, session_id, actor)
+        if stored.info.user_id != actor.id:
+            raise refused(session_id)
         persona = self.persona_of(stored.info)
         return PracticeSession.resume(
             persona, self.speaker, self.fast_grader, stored.info, stored.turns, **self._session_kwargs()
         )
 
-    def resume_open(self) -> PracticeSession | None:
-        """The session left open (by a reload, a closed tab or a crash), if there is one."""
-        session_id = open_session_id(self.engine, self.user_id)
-        return self.resume(session_id) if session_id else None
+    def resume_open(self, actor: Actor) -> PracticeSession | None:
+        """The actor's session left open (by a reload, a closed tab or a crash), if there is one."""
+        session_id = open_session_id(self.engine, actor)
+        return self.resume(session_id, actor) if session_id else None
 
-    def retry_from(self, session_id: str, learner_index: int) -> PracticeSession:
-        """A new session replaying a stored one up to a learner turn ("try again from here")."""
-        original = self.resume(session_id)
+    def retry_from(self, session_id: str, learner_index: int, actor: Actor) -> PracticeSession:
+        """A new session replaying one of the actor's up to a learner turn ("try again from here")."""
+        original = self.resume(session_id, actor)
         branch = original.branch(learner_index)
         original.executor.shutdown(wait=False)
         return branch
 
-    def leave(self, session: PracticeSession) -> None:
+    def leave(self, session: PracticeSession, actor: Actor) -> None:
         """Close a session the learner walks away from: end it, or drop it if they never spoke."""
         if session.learner_turns:
             session.end()
             return
         session.executor.shutdown(wait=False)
-        delete_session(self.engine, session.id)
+        delete_session(self.engine, session.id, actor)
 
-    def stored(self, session_id: str) -> StoredSession:
-        return load_session(self.engine, session_id)
+    def stored(self, session_id: str, actor: Actor) -> StoredSession:
+        """A session the actor may read; AccessDenied otherwise."""
+        return load_session(self.engine, session_id, actor)
 
-    def history(self) -> list[SessionSummary]:
-        return session_summaries(self.engine, self.user_id)
+    def history(self, actor: Actor) -> list[SessionSummary]:
+        return session_summaries(self.engine, actor)
 
 
 def coalesce(

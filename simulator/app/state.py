@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from simulator.access import LOCAL_ACTOR, Actor
 from simulator.app.catalog import PersonaCatalog, user_personas_dir
 from simulator.app.services import AppServices, build_services
 from simulator.session import PracticeSession
@@ -19,6 +20,7 @@ DEBRIEF_PAGE = f"{PAGES_DIR}/debrief.py"
 class UIState:
     """Everything a browser session remembers between reruns."""
 
+    actor: Actor = LOCAL_ACTOR
     session: PracticeSession | None = None
     show_openness: bool = False
     reply_error: str | None = None
@@ -40,7 +42,7 @@ def ui_state() -> UIState:
     """This browser session's state; a new one resumes the session left open in the store."""
     state = st.session_state.get(STATE_KEY)
     if state is None:
-        state = st.session_state[STATE_KEY] = UIState(session=services().resume_open())
+        state = st.session_state[STATE_KEY] = UIState(session=services().resume_open(LOCAL_ACTOR))
     return state
 
 
@@ -48,8 +50,8 @@ def start_practice(persona_id: str) -> None:
     """Leave the current session (if any) and start one with this persona."""
     svc, state = services(), ui_state()
     if state.session is not None:
-        svc.leave(state.session)
-    state.session, state.reply_error = svc.start(persona_id), None
+        svc.leave(state.session, state.actor)
+    state.session, state.reply_error = svc.start(persona_id, state.actor), None
 
 
 def show_debrief(session_id: str) -> None:
@@ -61,7 +63,7 @@ def retry_from(session_id: str, learner_index: int) -> None:
     """Start a session replaying a stored one up to a learner turn, and go practise it."""
     svc, state = services(), ui_state()
     if state.session is not None:
-        svc.leave(state.session)
-    state.session, state.reply_error = svc.retry_from(session_id, learner_index), None
+        svc.leave(state.session, state.actor)
+    state.session, state.reply_error = svc.retry_from(session_id, learner_index, state.actor), None
     state.notice = "You're back at that moment: the conversation so far is replayed. Try a different reply."
     st.switch_page(PRACTICE_PAGE)

@@ -1,4 +1,5 @@
-"""Reading the store: one session back, the open session, the history of finished sessions."""
+"""Reading the store for an acting user: one session back, the open session, the history of finished
+sessions. Every query takes the actor and applies simulator.access, so no caller can forget a check."""
 
 from datetime import datetime
 
@@ -6,11 +7,20 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select, update
 
+from simulator.access import AccessDenied, Actor, SessionScope, can_delete_session, can_view_session
 from simulator.personas import Persona
 from simulator.recording import SessionInfo, TurnRecord
 from simulator.scoring import SessionMetrics
-from simulator.store.models import GradeRow, PersonaVersion, SessionRow, TurnRow
-from simulator.store.rows import session_info, turn_record
+from simulator.store.models import (
+    AssignmentRow,
+    GradeOverrideRow,
+    GradeRow,
+    PersonaVersion,
+    SessionRow,
+    TurnCommentRow,
+    TurnRow,
+)
+from simulator.store.rows import override_grade, session_info, turn_record
 
 
 class StoredSession(BaseModel):
@@ -35,36 +45,71 @@ class SessionSummary(BaseModel):
     started_at: datetime
     ended_at: datetime
     parent_id: str | None = None
+    assignment_id: int | None = None
     metrics: SessionMetrics
 
 
-def _of_user(user_id: str | None):
-    return col(SessionRow.user_id).is_(None) if user_id is None else col(SessionRow.user_id) == user_id
+def refused(session_id: str) -> AccessDenied:
+    """The one answer for a session that is not the actor's to see, whether or not it exists."""
+    return AccessDenied(f"You do not have access to session {session_id}.")
 
 
-def load_session(engine: Engine, session_id: str) -> StoredSession:
-    """A stored session with its turns in order; KeyError when there is none."""
+def session_scope(db: Session, row: SessionRow) -> SessionScope:
+    """Whose a session is and, when it belongs to an assignment, that assignment's cohort."""
+    cohort_id = None
+    if row.assignment_id is not None:
+        cohort_id = db.exec(
+            select(AssignmentRow.cohort_id).where(AssignmentRow.id == row.assignment_id)
+        ).first()
+    return SessionScope(owner_id=row.user_id, cohort_id=cohort_id)
+
+
+def visible_session_row(db: Session, session_id: str, actor: Actor) -> SessionRow:
+    """The session row if the actor may see it; AccessDenied (the same for a missing one) otherwise."""
+    row = db.get(SessionRow, session_id)
+    if row is None or not can_view_session(actor, session_scope(db, row)):
+        raise refused(session_id)
+    return row
+
+
+def newest_overrides(db: Session, turn_ids: list[int]) -> dict[int, GradeOverrideRow]:
+    """The newest facilitator override of each of these turns."""
+    rows = db.exec(
+        select(GradeOverrideRow)
+        .where(col(GradeOverrideRow.turn_id).in_(turn_ids))
+        .order_by(col(GradeOverrideRow.created_at), col(GradeOverrideRow.id))
+    ).all()
+    return {row.turn_id: row for row in rows}
+
+
+def read_session(db: Session, row: SessionRow) -> StoredSession:
+    """A session row with its turns in order, their grades and their facilitator overrides."""
+    turn_rows = db.exec(
+        select(TurnRow).where(TurnRow.session_id == row.id).order_by(col(TurnRow.turn_index))
+    ).all()
+    turn_ids = [t.id for t in turn_rows]
+    grade_rows = db.exec(select(GradeRow).where(col(GradeRow.turn_id).in_(turn_ids))).all()
+    overrides = newest_overrides(db, turn_ids)
+    turns = [turn_record(t, [g for g in grade_rows if g.turn_id == t.id]) for t in turn_rows]
+    for turn, turn_row in zip(turns, turn_rows, strict=True):
+        if turn_row.id in overrides:
+            turn.override = override_grade(overrides[turn_row.id])
+    metrics = SessionMetrics.model_validate(row.metrics) if row.metrics else None
+    return StoredSession(info=session_info(row), turns=turns, metrics=metrics, ended_at=row.ended_at)
+
+
+def load_session(engine: Engine, session_id: str, actor: Actor) -> StoredSession:
+    """A stored session the actor may see; AccessDenied when they may not or when there is none."""
     with Session(engine) as db:
-        row = db.get(SessionRow, session_id)
-        if row is None:
-            raise KeyError(f"no session {session_id}")
-        turn_rows = db.exec(
-            select(TurnRow).where(TurnRow.session_id == session_id).order_by(col(TurnRow.turn_index))
-        ).all()
-        grade_rows = db.exec(
-            select(GradeRow).where(col(GradeRow.turn_id).in_([t.id for t in turn_rows]))
-        ).all()
-        turns = [turn_record(t, [g for g in grade_rows if g.turn_id == t.id]) for t in turn_rows]
-        metrics = SessionMetrics.model_validate(row.metrics) if row.metrics else None
-        return StoredSession(info=session_info(row), turns=turns, metrics=metrics, ended_at=row.ended_at)
+        return read_session(db, visible_session_row(db, session_id, actor))
 
 
-def open_session_id(engine: Engine, user_id: str | None = None) -> str | None:
-    """The most recently started session that was not ended, if any."""
+def open_session_id(engine: Engine, actor: Actor) -> str | None:
+    """The actor's most recently started session that was not ended, if any."""
     with Session(engine) as db:
         query = (
             select(SessionRow.id)
-            .where(_of_user(user_id), col(SessionRow.ended_at).is_(None))
+            .where(SessionRow.user_id == actor.id, col(SessionRow.ended_at).is_(None))
             .order_by(col(SessionRow.started_at).desc())
         )
         return db.exec(query).first()
@@ -82,13 +127,13 @@ def persona_version(engine: Engine, persona_hash: str) -> Persona | None:
         return None
 
 
-def session_summaries(engine: Engine, user_id: str | None = None) -> list[SessionSummary]:
-    """Finished sessions with at least one learner turn, oldest first."""
+def session_summaries(engine: Engine, actor: Actor) -> list[SessionSummary]:
+    """The actor's own finished sessions with at least one learner turn, oldest first."""
     with Session(engine) as db:
         query = (
             select(SessionRow, PersonaVersion.title)
             .join(PersonaVersion, col(PersonaVersion.hash) == col(SessionRow.persona_hash), isouter=True)
-            .where(_of_user(user_id), col(SessionRow.ended_at).is_not(None))
+            .where(SessionRow.user_id == actor.id, col(SessionRow.ended_at).is_not(None))
             .order_by(col(SessionRow.started_at))
         )
         rows = db.exec(query).all()
@@ -104,16 +149,26 @@ def _summary(row: SessionRow, title: str | None) -> SessionSummary:
         started_at=row.started_at,
         ended_at=row.ended_at,
         parent_id=row.parent_id,
+        assignment_id=row.assignment_id,
         metrics=SessionMetrics.model_validate(row.metrics),
     )
 
 
-def delete_session(engine: Engine, session_id: str) -> None:
-    """Remove a session with its turns and grades (used for sessions abandoned before any learner turn)."""
+def delete_session(engine: Engine, session_id: str, actor: Actor) -> None:
+    """Remove a session with its turns, grades, overrides and comments (its owner, or an admin)."""
     with Session(engine) as db:
-        turn_ids = select(TurnRow.id).where(TurnRow.session_id == session_id)
-        db.exec(delete(GradeRow).where(col(GradeRow.turn_id).in_(turn_ids)))
-        db.exec(delete(TurnRow).where(TurnRow.session_id == session_id))
-        db.exec(update(SessionRow).where(SessionRow.parent_id == session_id).values(parent_id=None))
-        db.exec(delete(SessionRow).where(SessionRow.id == session_id))
+        row = db.get(SessionRow, session_id)
+        if row is None or not can_delete_session(actor, session_scope(db, row)):
+            raise refused(session_id)
+        remove_sessions(db, [session_id])
         db.commit()
+
+
+def remove_sessions(db: Session, session_ids: list[str]) -> None:
+    """Delete sessions and everything stored under them, in the open transaction (no access check)."""
+    turn_ids = select(TurnRow.id).where(col(TurnRow.session_id).in_(session_ids))
+    for table in (GradeRow, GradeOverrideRow, TurnCommentRow):
+        db.exec(delete(table).where(col(table.turn_id).in_(turn_ids)))
+    db.exec(delete(TurnRow).where(col(TurnRow.session_id).in_(session_ids)))
+    db.exec(update(SessionRow).where(col(SessionRow.parent_id).in_(session_ids)).values(parent_id=None))
+    db.exec(delete(SessionRow).where(col(SessionRow.id).in_(session_ids)))

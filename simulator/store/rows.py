@@ -3,7 +3,7 @@
 from simulator.grades import TurnGrade
 from simulator.labels import Label
 from simulator.recording import SessionInfo, TurnRecord
-from simulator.store.models import GradeRow, SessionRow, TurnRow
+from simulator.store.models import GradeOverrideRow, GradeRow, SessionRow, TurnRow
 
 GRADE_KINDS = ("fast", "feedback")
 # A TurnRecord's own fields (not its grades) and the turns column each is stored in.
@@ -66,4 +66,15 @@ def turn_record(row: TurnRow, grades: list[GradeRow]) -> TurnRecord:
         **{field: getattr(row, column) for field, column in TURN_COLUMNS.items()},
         fast_grade=by_kind.get("fast"),
         grade=by_kind.get("feedback"),
+    )
+
+
+def override_grade(row: GradeOverrideRow) -> TurnGrade:
+    """A facilitator's override as the grade the turn counts with (grader `facilitator:<user id>`)."""
+    return TurnGrade(
+        labels=[Label(label) for label in row.labels],
+        primary=Label(row.primary_label),
+        score=row.score,
+        rationale=row.reason,
+        grader=f"facilitator:{row.by_user_id}",
     )

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from simulator.access import AccessDenied
 from simulator.app.debrief import TurnView, debrief_notes, label_names, turn_views
 from simulator.app.state import PRACTICE_PAGE, retry_from, services, ui_state
 from simulator.app.widgets import metrics_panel, turn_chart
@@ -13,14 +14,14 @@ def chosen_session() -> StoredSession | None:
     svc = services()
     session_id = st.query_params.get("session")
     if not session_id:
-        history = svc.history()
+        history = svc.history(ui_state().actor)
         session_id = history[-1].id if history else None
     if session_id is None:
         return None
     try:
-        return svc.stored(session_id)
-    except KeyError:
-        st.error(f"There is no session “{session_id}”.")
+        return svc.stored(session_id, ui_state().actor)
+    except AccessDenied as exc:
+        st.error(str(exc))
         return None
 
 

@@ -95,7 +95,7 @@ def open_debrief(history: list[SessionSummary]) -> None:
 
 ui_state()
 st.title("History and progress")
-history = services().history()
+history = services().history(ui_state().actor)
 if not history:
     st.info("Nothing here yet: finish a practice session and it appears here, with your progress over time.")
     st.page_link(PRACTICE_PAGE, label="Start practising", icon=":material/forum:")
