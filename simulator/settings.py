@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SpeakerName = Literal["scripted", "llama", "openai"]
 GraderName = Literal["offline", "llm"]
+AuthMode = Literal["none", "local", "oidc"]
 DEFAULT_API_KEY = "not-needed"  # local servers ignore the key; the OpenAI client insists on one
 
 
@@ -33,8 +34,11 @@ class Settings(BaseSettings):
     max_retries: int = Field(2, ge=0, validation_alias="LISTENLAB_MAX_RETRIES")
     db_url: str = Field(default_factory=default_db_url, validation_alias="LISTENLAB_DB_URL")
     seed: int = Field(0, validation_alias="LISTENLAB_SEED")
+    auth: AuthMode = Field("none", validation_alias="LISTENLAB_AUTH")
+    oidc_provider: str | None = Field(None, validation_alias="LISTENLAB_OIDC_PROVIDER")
+    base_url: str | None = Field(None, validation_alias="LISTENLAB_BASE_URL")
 
-    @field_validator("openai_base_url", "gguf_path", mode="before")
+    @field_validator("openai_base_url", "gguf_path", "oidc_provider", "base_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value):
         return None if value == "" else value
