@@ -15,6 +15,7 @@ from simulator.store.models import (
     AssignmentRow,
     GradeOverrideRow,
     GradeRow,
+    MembershipRow,
     PersonaVersion,
     SessionRow,
     TurnCommentRow,
@@ -55,12 +56,15 @@ def refused(session_id: str) -> AccessDenied:
 
 
 def session_scope(db: Session, row: SessionRow) -> SessionScope:
-    """Whose a session is and, when it belongs to an assignment, that assignment's cohort."""
-    cohort_id = None
-    if row.assignment_id is not None:
-        cohort_id = db.exec(
-            select(AssignmentRow.cohort_id).where(AssignmentRow.id == row.assignment_id)
-        ).first()
+    """Whose a session is and, when it belongs to an assignment of a cohort its owner is still in, that
+    cohort (a learner removed from a cohort takes their sessions with them)."""
+    if row.assignment_id is None:
+        return SessionScope(owner_id=row.user_id)
+    cohort_id = db.exec(
+        select(AssignmentRow.cohort_id)
+        .join(MembershipRow, col(MembershipRow.cohort_id) == col(AssignmentRow.cohort_id))
+        .where(AssignmentRow.id == row.assignment_id, MembershipRow.user_id == row.user_id)
+    ).first()
     return SessionScope(owner_id=row.user_id, cohort_id=cohort_id)
 
 
