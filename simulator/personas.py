@@ -1,6 +1,7 @@
 """Persona model (Pydantic, extra="forbid") and loading/validating persona YAML files."""
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -14,10 +15,15 @@ from pydantic import (
     model_validator,
 )
 
+from simulator.files import FileProblem, utf8_text
 from simulator.labels import ROADBLOCKS, Label
 
 PERSONAS_DIR = Path(__file__).resolve().parent / "data" / "personas"
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+MAX_ID_LENGTH = 64  # the id is the file name of a saved persona
+MAX_PERSONA_BYTES = 256 * 1024
+MAX_DEPTH = 20  # a persona nests five levels; far deeper YAML is refused before it is built
+MAX_PROBLEMS = 50
 Line = Annotated[str, Field(min_length=1)]
 
 
@@ -104,7 +110,7 @@ class AuthoredLines(Strict):
 class Persona(Strict):
     """A simulated person the learner practises with."""
 
-    id: str = Field(pattern=ID_PATTERN)
+    id: str = Field(pattern=ID_PATTERN, max_length=MAX_ID_LENGTH)
     title: str = Field(min_length=3)
     situation: str = Field(min_length=20, description="What the learner is told.")
     learner_goal: str = Field(min_length=10)
@@ -152,23 +158,75 @@ def _node_line(root: yaml.Node | None, loc: tuple) -> int | None:
 
 def _describe(errors: ValidationError, source: str, root: yaml.Node | None) -> list[str]:
     problems = []
-    for err in errors.errors():
+    for err in errors.errors()[:MAX_PROBLEMS]:
         field = ".".join(str(part) for part in err["loc"]) or "(top level)"
         line = _node_line(root, err["loc"])
         where = f"{source}:{line}" if line else source
         problems.append(f"{where}: {field}: {err['msg']}")
+    if errors.error_count() > MAX_PROBLEMS:
+        problems.append(f"{source}: (top level): {errors.error_count() - MAX_PROBLEMS} more problem(s)")
     return problems
 
 
-def parse_persona(text: str, source: str = "<persona>") -> Persona:
-    """Validate YAML text as a Persona, raising PersonaError with file:line: field: reason."""
+class TooDeep(yaml.YAMLError):
+    """YAML nested deeper than a persona can be."""
+
+    def __init__(self, mark: yaml.Mark):
+        super().__init__(f"nested deeper than {MAX_DEPTH} levels")
+        self.problem_mark = mark
+
+
+class BoundedLoader(yaml.SafeLoader):
+    """The safe YAML loader, refusing nesting deeper than MAX_DEPTH before it builds anything, and
+    naming the line of a value it cannot build (a date like 2024-02-30)."""
+
+    depth = 0
+
+    def compose_node(self, parent, index):
+        nests = self.check_event(yaml.MappingStartEvent, yaml.SequenceStartEvent)
+        self.depth += nests
+        try:
+            if self.depth > MAX_DEPTH:
+                raise TooDeep(self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= nests
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(None, None, str(exc), node.start_mark) from exc
+
+
+def size_problem(size: int, source: str) -> str | None:
+    """Why a persona of this many bytes is refused, if it is."""
+    if size <= MAX_PERSONA_BYTES:
+        return None
+    limit = f"{MAX_PERSONA_BYTES // 1024} KB"
+    return f"{source}: (file): {size:,} bytes is over the limit of {limit} for a persona; shorten it"
+
+
+def read_yaml(text: str, source: str) -> tuple[yaml.Node | None, object]:
+    """(node tree for line numbers, Python data) of YAML text, or PersonaError with the line."""
+    problem = size_problem(len(text.encode("utf-8", "surrogatepass")), source)
+    if problem:
+        raise PersonaError(source, [problem])
+    loader = BoundedLoader(text)
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
+        root = loader.get_single_node()
+        return root, loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source
-        raise PersonaError(source, [f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from exc
+        label = "too deep" if isinstance(exc, TooDeep) else "not valid YAML"
+        raise PersonaError(source, [f"{where}: {label}: {getattr(exc, 'problem', None) or exc}"]) from exc
+    finally:
+        loader.dispose()
+
+
+def validated(root: yaml.Node | None, data: object, source: str) -> Persona:
+    """The Persona of loaded YAML data, or PersonaError with file:line: field: reason."""
     if not isinstance(data, dict):
         raise PersonaError(source, [f"{source}: (top level): expected a mapping of persona fields"])
     try:
@@ -177,16 +235,44 @@ def parse_persona(text: str, source: str = "<persona>") -> Persona:
         raise PersonaError(source, _describe(exc, source, root)) from exc
 
 
+def parse_persona(text: str, source: str = "<persona>") -> Persona:
+    """Validate YAML text as a Persona, raising PersonaError with file:line: field: reason."""
+    return validated(*read_yaml(text, source), source)
+
+
+def persona_text(data: bytes, source: str) -> str:
+    """The text of persona bytes (a file or an upload), or PersonaError: too large, or not UTF-8."""
+    problem = size_problem(len(data), source)
+    if problem:
+        raise PersonaError(source, [problem])
+    try:
+        return utf8_text(data, source)
+    except FileProblem as exc:
+        raise PersonaError(source, [str(exc)]) from exc
+
+
+def read_persona_bytes(path: Path) -> bytes:
+    """A persona file's bytes, or PersonaError when it cannot be read or is over the size limit (a
+    large file is not read beyond the limit)."""
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read(MAX_PERSONA_BYTES + 1)
+            size = os.fstat(stream.fileno()).st_size if len(data) > MAX_PERSONA_BYTES else len(data)
+    except OSError as exc:
+        raise PersonaError(path, [f"{path}: cannot read: {exc.strerror or exc}"]) from exc
+    problem = size_problem(max(size, len(data)), str(path))
+    if problem:
+        raise PersonaError(path, [problem])
+    return data
+
+
 def load_persona(path: Path | str) -> Persona:
     """Load and validate one persona YAML file; the id must match the file name."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PersonaError(path, [f"{path}: cannot read: {exc}"]) from exc
-    persona = parse_persona(text, str(path))
+    root, data = read_yaml(persona_text(read_persona_bytes(path), str(path)), str(path))
+    persona = validated(root, data, str(path))
     if persona.id != path.stem:
-        line = _node_line(yaml.compose(text), ("id",))
+        line = _node_line(root, ("id",))
         raise PersonaError(
             path,
             [f"{path}:{line}: id: '{persona.id}' must match the file name '{path.stem}'"],

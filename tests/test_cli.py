@@ -4,10 +4,12 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from simulator.cli import app
 from tests.cli_runner import run_chat_json
+from tests.persona_factory import persona_data
 
 BAD = Path(__file__).parent / "data" / "bad_personas"
 runner = CliRunner()
@@ -35,6 +37,20 @@ def test_personas_check_names_file_and_field_of_a_bad_file():
     result = runner.invoke(app, ["personas", "check", *map(str, bad)])
     assert result.exit_code == 1
     assert str(bad[0]) in result.stderr and f"{len(bad)} of {len(bad)} file(s)" in result.stderr
+
+
+def test_personas_check_refuses_a_huge_file_and_a_deep_one_with_clear_problems(tmp_path):
+    huge = tmp_path / "huge.yaml"
+    text = yaml.safe_dump(persona_data(id="huge"))
+    huge.write_text(text.replace("Works long shifts", "x" * 20_000_000), encoding="utf-8")
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("id: deep\ntitle: " + "[" * 500 + "]" * 500 + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["personas", "check", str(huge), str(deep)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    problems = " ".join(result.stderr.split())
+    assert f"{huge}: (file): {huge.stat().st_size:,} bytes is over the limit of 256 KB" in problems
+    assert f"{deep}:2: too deep: nested deeper than 20 levels" in problems
+    assert "2 of 2 file(s) have problems" in problems
 
 
 def test_chat_script_json_runs_unattended(tmp_path):

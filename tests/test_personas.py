@@ -5,20 +5,26 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 
 from simulator.dynamics import PersonaState, advance, initial_state
 from simulator.grades import TurnGrade
 from simulator.labels import LISTENING, NEUTRAL, ROADBLOCKS, Label
 from simulator.personas import (
+    MAX_DEPTH,
+    MAX_ID_LENGTH,
+    MAX_PERSONA_BYTES,
     PERSONAS_DIR,
     Persona,
     PersonaError,
     load_persona,
+    parse_persona,
     persona_files,
     persona_json_schema,
 )
 from simulator.speaker.base import SpeakerRequest, Utterance
 from simulator.speaker.scripted import ScriptedSpeaker
+from tests.persona_factory import persona_data
 
 BAD_PERSONAS_DIR = Path(__file__).parent / "data" / "bad_personas"
 SCHEMA_FILE = PERSONAS_DIR / "persona.schema.json"
@@ -244,3 +250,95 @@ def test_every_broken_fixture_is_checked():
     on_disk = {path.name for path in BAD_PERSONAS_DIR.glob("*.yaml")}
     assert on_disk == {file_name for file_name, *_ in BROKEN_FILES}
     assert len(on_disk) >= 8
+
+
+def persona_file(folder: Path, **overrides) -> Path:
+    """A persona YAML file named after its id."""
+    data = persona_data(**overrides)
+    path = folder / f"{data['id']}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def nested(levels: int) -> str:
+    """A YAML flow list nested `levels` deep."""
+    return "[" * levels + "x" + "]" * levels
+
+
+def only_problem(caught) -> str:
+    assert len(caught.value.problems) == 1, caught.value.problems
+    return caught.value.problems[0]
+
+
+def test_a_persona_file_over_the_size_limit_is_refused(tmp_path):
+    big = persona_file(tmp_path, id="big", hidden=persona_data()["hidden"] | {"background": "a" * 300_000})
+    with pytest.raises(PersonaError) as caught:
+        load_persona(big)
+    size = big.stat().st_size
+    assert only_problem(caught) == (
+        f"{big}: (file): {size:,} bytes is over the limit of 256 KB for a persona; shorten it"
+    )
+
+
+def test_a_persona_just_under_the_size_limit_loads(tmp_path):
+    background = "a" * (MAX_PERSONA_BYTES - 4_000)
+    path = persona_file(tmp_path, id="roomy", hidden=persona_data()["hidden"] | {"background": background})
+    assert path.stat().st_size <= MAX_PERSONA_BYTES
+    assert load_persona(path).hidden.background == background
+
+
+def test_text_over_the_size_limit_is_refused_before_it_is_parsed():
+    with pytest.raises(PersonaError, match="over the limit of 256 KB"):
+        parse_persona("id: x\n" + "#" * MAX_PERSONA_BYTES, "pasted.yaml")
+
+
+@pytest.mark.parametrize("levels", [MAX_DEPTH + 1, 500, 5_000])
+def test_yaml_nested_too_deep_is_refused_with_its_line(tmp_path, levels):
+    path = tmp_path / "deep.yaml"
+    path.write_text(f"id: deep\ntitle: {nested(levels)}\n", encoding="utf-8")
+    with pytest.raises(PersonaError) as caught:
+        load_persona(path)
+    assert only_problem(caught) == f"{path}:2: too deep: nested deeper than {MAX_DEPTH} levels"
+
+
+def test_block_style_nesting_is_bounded_too():
+    text = "".join(f"{'  ' * level}k{level}:\n" for level in range(300)) + "  " * 300 + "v\n"
+    with pytest.raises(PersonaError, match="too deep"):
+        parse_persona(text, "deep.yaml")
+
+
+def test_nesting_up_to_the_limit_is_only_a_wrong_type():
+    with pytest.raises(PersonaError) as caught:
+        parse_persona(yaml.safe_dump(persona_data() | {"title": yaml.safe_load(nested(MAX_DEPTH - 1))}))
+    assert ": title: Input should be a valid string" in only_problem(caught)
+
+
+def test_an_id_longer_than_the_limit_is_refused():
+    long_id = "-".join(["word"] * 60)
+    with pytest.raises(PersonaError) as caught:
+        parse_persona(yaml.safe_dump(persona_data(id=long_id)), "long.yaml")
+    assert f"id: String should have at most {MAX_ID_LENGTH} characters" in only_problem(caught)
+    assert parse_persona(yaml.safe_dump(persona_data(id="a" * MAX_ID_LENGTH))).id == "a" * MAX_ID_LENGTH
+
+
+def test_a_persona_file_that_is_not_utf8_names_the_line(tmp_path):
+    path = persona_file(tmp_path, id="latin", title="Caf\u00e9 owner")
+    path.write_bytes(path.read_bytes().replace("é".encode(), b"\xe9"))
+    with pytest.raises(PersonaError) as caught:
+        load_persona(path)
+    assert only_problem(caught) == (
+        f"{path}:2: not UTF-8 text: byte 0xe9 at column 11; save the file as UTF-8"
+    )
+
+
+def test_a_date_that_does_not_exist_is_a_yaml_problem_not_a_crash():
+    with pytest.raises(PersonaError, match="not-valid.yaml:2: not valid YAML"):
+        parse_persona("id: x\ntitle: 2024-02-30\n", "not-valid.yaml")
+
+
+def test_thousands_of_problems_are_summed_up():
+    style = {"voice": "tired and clipped", "traits": [[1]] * 5_000}
+    with pytest.raises(PersonaError) as caught:
+        parse_persona(yaml.safe_dump(persona_data(style=style)), "many.yaml")
+    assert len(caught.value.problems) == 51
+    assert caught.value.problems[-1] == "many.yaml: (top level): 4950 more problem(s)"

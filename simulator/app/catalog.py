@@ -8,7 +8,16 @@ from typing import Literal
 
 from platformdirs import user_data_dir
 
-from simulator.personas import PERSONAS_DIR, Persona, PersonaError, load_persona, parse_persona, persona_files
+from simulator.files import FileProblem, replacing
+from simulator.personas import (
+    PERSONAS_DIR,
+    Persona,
+    PersonaError,
+    load_persona,
+    parse_persona,
+    persona_files,
+    persona_text,
+)
 
 PROBLEM = re.compile(r"^(?P<file>.+?)(?::(?P<line>\d+))?: (?P<field>[^:]+): (?P<reason>.*)$", re.S)
 
@@ -96,12 +105,17 @@ class PersonaCatalog:
         """The YAML text of a persona's file."""
         return self.load().entries[persona_id].path.read_text(encoding="utf-8")
 
-    def save(self, text: str, source: str = "<editor>") -> Persona:
-        """Validate YAML text and save it as the user's `<id>.yaml`; raises PersonaError, saving nothing."""
+    def save(self, content: str | bytes, source: str = "<editor>") -> Persona:
+        """Validate persona YAML (editor text, or the bytes of an upload) and save it as the user's
+        `<id>.yaml`; raises PersonaError, saving nothing, with the problems `personas check` gives."""
+        text = persona_text(content, source) if isinstance(content, bytes) else content
         persona = parse_persona(text, source)
-        self.user_dir.mkdir(parents=True, exist_ok=True)
         target = self.user_dir / f"{persona.id}.yaml"
-        partial = target.with_suffix(".yaml.partial")
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(target)
+        try:
+            self.user_dir.mkdir(parents=True, exist_ok=True)
+            with replacing(target) as stream:
+                stream.write(text)
+        except (OSError, FileProblem) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise PersonaError(source, [f"{target}: cannot save: {reason}"]) from exc
         return persona

@@ -31,10 +31,10 @@ def browse(entries: list[PersonaEntry]) -> None:
             practise_link(persona)
 
 
-def save(text: str, source: str) -> None:
+def save(content: str | bytes, source: str) -> None:
     """Validate and save; show what was wrong, per file, line and field, when it cannot be used."""
     try:
-        persona = services().catalog.save(text, source)
+        persona = services().catalog.save(content, source)
     except PersonaError as exc:
         st.error(f"{len(exc.problems)} problem(s) in {source}: nothing was saved.")
         problems_table(exc.problems)
@@ -59,7 +59,7 @@ def editor(entries: list[PersonaEntry]) -> None:
 def uploader() -> None:
     upload = st.file_uploader("A persona YAML file", type=["yaml", "yml"])
     if st.button("Validate and save", key="save-upload", disabled=upload is None):
-        save(upload.getvalue().decode("utf-8", errors="replace"), upload.name)
+        save(upload.getvalue(), upload.name)
 
 
 ui_state()
