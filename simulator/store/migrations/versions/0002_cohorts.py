@@ -122,12 +122,20 @@ def _create_reviews() -> None:
     op.create_index("ix_turn_comments_turn_id", "turn_comments", ["turn_id"])
 
 
+def _add_assignment_column() -> None:
+    """SQLite adds a referencing column in place; copying the table (Alembic's batch mode) would drop the
+    old one, and with foreign keys on that deletes every turn through ON DELETE CASCADE."""
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE sessions ADD COLUMN assignment_id INTEGER REFERENCES assignments (id)")
+        return
+    op.add_column("sessions", sa.Column("assignment_id", sa.Integer(), nullable=True))
+    op.create_foreign_key("fk_sessions_assignment_id", "sessions", "assignments", ["assignment_id"], ["id"])
+
+
 def _link_sessions() -> None:
     """Sessions get an assignment link, and the ones made before accounts become the local user's."""
-    with op.batch_alter_table("sessions") as batch:
-        batch.add_column(sa.Column("assignment_id", sa.Integer(), nullable=True))
-        batch.create_foreign_key("fk_sessions_assignment_id", "assignments", ["assignment_id"], ["id"])
-        batch.create_index("ix_sessions_assignment_id", ["assignment_id"])
+    _add_assignment_column()
+    op.create_index("ix_sessions_assignment_id", "sessions", ["assignment_id"])
     users = sa.table(
         "users",
         sa.column("id", sa.String),
@@ -158,10 +166,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("sessions") as batch:
-        batch.drop_index("ix_sessions_assignment_id")
-        batch.drop_constraint("fk_sessions_assignment_id", type_="foreignkey")
-        batch.drop_column("assignment_id")
+    op.drop_index("ix_sessions_assignment_id", "sessions")
+    if op.get_bind().dialect.name != "sqlite":
+        op.drop_constraint("fk_sessions_assignment_id", "sessions", type_="foreignkey")
+    op.drop_column("sessions", "assignment_id")  # SQLite 3.35+ drops a column in place
     for table in ("turn_comments", "grade_overrides", "assignments", "memberships", "cohorts"):
         op.drop_table(table)
     for table in ("login_tokens", "login_failures", "users"):
