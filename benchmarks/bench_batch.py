@@ -4,9 +4,11 @@ python benchmarks/bench_batch.py            # everything (each part in a fresh p
 python benchmarks/bench_batch.py concurrency | tokens | offline
 """
 
+import asyncio
 import json
 import multiprocessing
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -17,13 +19,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from simulator.batch import BatchOptions, GraderSpec, run_batch  # noqa: E402
+from simulator.batch.collect import collect  # noqa: E402
+from simulator.batch.inputs import find_inputs  # noqa: E402
+from simulator.grader.base import GradeRequest  # noqa: E402
+from simulator.grader.llm_grader import GradeOutput, grade_messages  # noqa: E402
 from simulator.grader.offline import load_offline_grader  # noqa: E402
+from simulator.prompts import load_prompt  # noqa: E402
 from tests.openai_server import OpenAIServer  # noqa: E402
 from tests.test_batch_llm import grading_responder  # noqa: E402
 from tests.test_batch_support import make_corpus  # noqa: E402
 
 LATENCY_S = 0.2
-LEVELS = {1: 24, 8: 96, 32: 320, 64: 640}  # concurrency -> listener turns graded
+LEVELS = {8: 320, 64: 1280, 256: 2560}  # concurrency -> listener turns graded
+REPEATS = 3
 OFFLINE_TURNS = 100_000
 
 
@@ -42,21 +50,28 @@ def llm_spec(server: OpenAIServer, **kwargs) -> GraderSpec:
 
 
 class GradingClock:
-    """BatchProgress that times the grading phase alone (reading and writing files excluded)."""
+    """BatchProgress that times the grading phase alone (reading and writing files excluded), in wall
+    time and in this process's CPU time."""
 
     def __init__(self):
-        self.started = self.finished = 0.0
+        self.started = self.finished = self.cpu_started = self.cpu_finished = 0.0
 
     def start(self, phase: str, total: int, done: int = 0) -> None:
         if phase == "Grading":
             self.started = self.finished = time.perf_counter()
+            self.cpu_started = self.cpu_finished = time.process_time()
 
     def advance(self, done: int, failed: int = 0) -> None:
         self.finished = time.perf_counter()
+        self.cpu_finished = time.process_time()
 
     @property
     def seconds(self) -> float:
         return self.finished - self.started
+
+    @property
+    def cpu_seconds(self) -> float:
+        return self.cpu_finished - self.cpu_started
 
 
 def batch(folder: Path, out: Path, spec: GraderSpec, concurrency: int = 8, clock: GradingClock | None = None):
@@ -89,27 +104,90 @@ class ServerProcess:
         self.process.join(timeout=10)
 
 
+def grading_requests(corpus: Path) -> list[GradeRequest]:
+    """The listener turns of a corpus, as the batch reads them."""
+    collected = collect(find_inputs([str(corpus)], corpus / "none").files, [], 5_000_000)
+    return [turn.request() for p in collected.transcripts for turn in p.transcript.listener_turns(p.listener)]
+
+
+async def bare_loop(base_url: str, requests: list[GradeRequest], concurrency: int) -> int:
+    """The loop a user would write: AsyncOpenAI, a semaphore, json_schema output, Pydantic parsing.
+    The same prompt and messages as listenlab's; returns the count of valid answers."""
+    import openai
+
+    client = openai.AsyncOpenAI(base_url=base_url, api_key="bench", max_retries=0, timeout=30)
+    response_format = {
+        "type": "json_schema",
+        "json_schema": {"name": "GradeOutput", "schema": GradeOutput.model_json_schema(), "strict": True},
+    }
+    prompt, limit = load_prompt("grade_v1"), asyncio.Semaphore(concurrency)
+
+    async def one(request: GradeRequest) -> GradeOutput:
+        messages = [m.model_dump() for m in grade_messages(prompt, request)]
+        async with limit:
+            answer = await client.chat.completions.create(
+                model="bench-model", messages=messages, response_format=response_format, temperature=0.0
+            )
+        return GradeOutput.model_validate_json(answer.choices[0].message.content)
+
+    answers = await asyncio.gather(*(one(request) for request in requests))
+    await client.close()
+    return len(answers)
+
+
+def time_bare_loop(base_url: str, corpus: Path, concurrency: int) -> tuple[int, float, float]:
+    """(answers, seconds, CPU seconds) of the bare loop over a corpus."""
+    requests = grading_requests(corpus)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    answers = asyncio.run(bare_loop(base_url, requests, concurrency))
+    return answers, time.perf_counter() - started, time.process_time() - cpu_started
+
+
+def time_listenlab(server, corpus: Path, out: Path, concurrency: int) -> tuple[int, float, float]:
+    """(graded, seconds, CPU seconds) of listenlab's grading phase over a corpus."""
+    clock = GradingClock()
+    summary = batch(corpus, out, llm_spec(server), concurrency, clock)
+    return summary.graded, clock.seconds, clock.cpu_seconds
+
+
+def concurrency_row(concurrency: int, runner: str, runs: list[tuple[int, float, float]]) -> dict:
+    """Medians of repeated runs: turns/s, share of ideal, CPU milliseconds per call."""
+    rate = statistics.median(turns / seconds for turns, seconds, _ in runs)
+    cpu_ms = statistics.median(1000 * cpu / turns for turns, _, cpu in runs)
+    ideal = concurrency / LATENCY_S
+    return {
+        "concurrency": concurrency,
+        "runner": runner,
+        "turns": runs[0][0],
+        "runs": len(runs),
+        "turns_per_s": round(rate, 1),
+        "share_of_ideal": round(rate / ideal, 3),
+        "cpu_ms_per_call": round(cpu_ms, 2),
+    }
+
+
 def bench_concurrency() -> list[dict]:
-    """Turns per second in the grading phase against a server (its own process) answering in 200 ms."""
+    """The bare loop and listenlab's grading phase, alternating in one run against one server process
+    answering in 200 ms: medians of REPEATS runs each, with the ratio listenlab / bare loop."""
     rows = []
     with ServerProcess(LATENCY_S) as server, tempfile.TemporaryDirectory() as tmp:
-        warm = make_corpus(Path(tmp) / "warm", transcripts=1, listener_turns=2)
+        warm = make_corpus(Path(tmp) / "warm", transcripts=1, listener_turns=8)
         batch(warm, Path(tmp) / "warm-out", llm_spec(server))  # imports and first connections
+        time_bare_loop(server.base_url, warm, 8)
         for concurrency, turns in LEVELS.items():
             corpus = make_corpus(Path(tmp) / f"in{concurrency}", transcripts=turns // 8, listener_turns=8)
-            clock = GradingClock()
-            summary = batch(corpus, Path(tmp) / f"out{concurrency}", llm_spec(server), concurrency, clock)
-            rate, ideal = summary.graded / clock.seconds, concurrency / LATENCY_S
-            rows.append(
-                {
-                    "concurrency": concurrency,
-                    "turns": summary.graded,
-                    "seconds": round(clock.seconds, 2),
-                    "turns_per_s": round(rate, 1),
-                    "ideal_per_s": ideal,
-                    "share_of_ideal": round(rate / ideal, 3),
-                }
+            bare, ours = [], []
+            for repeat in range(REPEATS):
+                bare.append(time_bare_loop(server.base_url, corpus, concurrency))
+                ours.append(
+                    time_listenlab(server, corpus, Path(tmp) / f"out{concurrency}-{repeat}", concurrency)
+                )
+            bare_row, our_row = (
+                concurrency_row(concurrency, "bare loop", bare),
+                concurrency_row(concurrency, "listenlab", ours),
             )
+            our_row["vs_bare_loop"] = round(our_row["turns_per_s"] / bare_row["turns_per_s"], 3)
+            rows += [bare_row, our_row]
     return rows
 
 
@@ -144,9 +222,6 @@ def bench_offline() -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         corpus = make_corpus(Path(tmp) / "in", transcripts=OFFLINE_TURNS // 100, listener_turns=100)
         grader = load_offline_grader()
-        from simulator.batch.collect import collect
-        from simulator.batch.inputs import find_inputs
-
         collected = collect(find_inputs([str(corpus)], Path(tmp) / "none").files, [], 5_000_000)
         requests = [
             turn.request() for p in collected.transcripts for turn in p.transcript.listener_turns(p.listener)

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
@@ -90,8 +91,16 @@ def parse_structured(model: str, schema: type[T], content: str) -> T:
         raise malformed(model, exc) from exc
 
 
-# ----- OpenAI-compatible servers (through langchain-openai)
+@cache
+def json_schema_format(schema: type[BaseModel]) -> dict[str, Any]:
+    """The response_format asking for strict JSON of `schema` (built once per class, then reused)."""
+    return {"type": "json_schema",
+            "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema(), "strict": True}}
 
+
+# ----- OpenAI-compatible servers (streaming through langchain-openai, structured output through the SDK)
+
+CHAT_PATH = "/chat/completions"
 STATUS_HINTS = {401: "check OPENAI_API_KEY", 403: "check OPENAI_API_KEY", 404: "check LISTENLAB_MODEL"}
 
 
@@ -105,23 +114,16 @@ class OpenAIChatBackend:
         self.timeout_s, self.max_retries = timeout_s, max_retries
         self._options = dict(model=model, base_url=base_url, api_key=api_key, timeout=timeout_s,
                              max_retries=max_retries, use_responses_api=False)
+        self._sdk_options = dict(base_url=self.base_url, api_key=api_key, timeout=timeout_s,
+                                 max_retries=max_retries)
         self._sync_chat = self._chat_model()
-        self._async_chat_for: tuple[Any, Any] = (None, None)
+        self._sync_sdk: Any = None
+        self._async_sdk_for: tuple[Any, Any] = (None, None)
 
     def _chat_model(self, **extra: Any) -> Any:
         from langchain_openai import ChatOpenAI
 
         return ChatOpenAI(**self._options, **extra)
-
-    def _async_chat(self) -> Any:
-        """A client for the running event loop (an async HTTP client cannot outlive its loop)."""
-        import openai
-
-        loop = asyncio.get_running_loop()
-        if self._async_chat_for[0] is not loop:
-            client = openai.DefaultAsyncHttpxClient(timeout=self.timeout_s)
-            self._async_chat_for = (loop, self._chat_model(http_async_client=client))
-        return self._async_chat_for[1]
 
     def stream(self, messages: list[Message], max_tokens: int = 160, temperature: float = 0.7) -> Pieces:
         finished, chunks = False, 0
@@ -143,33 +145,59 @@ class OpenAIChatBackend:
             options["extra_body"] = {"max_tokens": max_tokens}
         return options
 
+    # Structured answers call the OpenAI SDK directly: one request body (the schema built once per
+    # class), no per-call runnable, no re-validation of the request, the answer parsed once by Pydantic.
+
     def structured(self, messages: list[Message], schema: type[T], *,
                    temperature: float = 0.0) -> Structured[T]:
-        runnable = self._structured_runnable(self._sync_chat, schema, temperature)
         with self._errors():
-            answer = runnable.invoke(to_langchain(messages))
-        return self._unpack(answer, schema)
+            body = self._sdk().post(CHAT_PATH, body=self._structured_body(messages, schema, temperature),
+                                    cast_to=dict)
+            return self._answer(body, schema)
 
     async def astructured(self, messages: list[Message], schema: type[T], *,
                           temperature: float = 0.0) -> Structured[T]:
-        runnable = self._structured_runnable(self._async_chat(), schema, temperature)
         with self._errors():
-            answer = await runnable.ainvoke(to_langchain(messages))
-        return self._unpack(answer, schema)
+            body = await self._async_sdk().post(
+                CHAT_PATH, body=self._structured_body(messages, schema, temperature), cast_to=dict)
+            return self._answer(body, schema)
 
-    @staticmethod
-    def _structured_runnable(chat: Any, schema: type[BaseModel], temperature: float) -> Any:
-        return chat.with_structured_output(schema, method="json_schema", include_raw=True, strict=True,
-                                           temperature=temperature)
+    def _sdk(self) -> Any:
+        if self._sync_sdk is None:
+            import openai
 
-    def _unpack(self, answer: dict, schema: type[T]) -> Structured[T]:
-        parsed = answer.get("parsed")
-        if answer.get("parsing_error") is not None or parsed is None:
-            raise malformed(self.model, answer.get("parsing_error") or f"no {schema.__name__} in the answer")
-        if not isinstance(parsed, schema):
-            parsed = parse_structured(self.model, schema, json.dumps(parsed))
-        usage = getattr(answer.get("raw"), "usage_metadata", None) or {}
-        return Structured(parsed, usage.get("input_tokens", 0), usage.get("output_tokens", 0))
+            self._sync_sdk = openai.OpenAI(**self._sdk_options)
+        return self._sync_sdk
+
+    def _async_sdk(self) -> Any:
+        """A client for the running event loop (an async HTTP client cannot outlive its loop)."""
+        loop = asyncio.get_running_loop()
+        if self._async_sdk_for[0] is not loop:
+            import openai
+
+            self._async_sdk_for = (loop, openai.AsyncOpenAI(**self._sdk_options))
+        return self._async_sdk_for[1]
+
+    def _structured_body(self, messages: list[Message], schema: type[BaseModel], temperature: float) -> dict:
+        return {"model": self.model, "messages": [{"role": m.role, "content": m.content} for m in messages],
+                "temperature": temperature, "response_format": json_schema_format(schema)}
+
+    def _answer(self, body: dict, schema: type[T]) -> Structured[T]:
+        """The validated answer of a chat completion body, or BackendError saying what was wrong."""
+        try:
+            choice = body["choices"][0]
+            message, finish = choice["message"], choice.get("finish_reason")
+        except (KeyError, IndexError, TypeError) as exc:
+            raise self._bad_body(f"no choices[0].message: {exc!r}") from exc
+        if finish == "length":
+            raise BackendError("malformed", f"The model {self.model} ran out of tokens mid-answer.")
+        if message.get("refusal"):
+            raise malformed(self.model, f"the model refused: {message['refusal']}")
+        if not message.get("content"):
+            raise malformed(self.model, f"no {schema.__name__} in the answer")
+        usage = body.get("usage") or {}
+        value = parse_structured(self.model, schema, message["content"])
+        return Structured(value, usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0))
 
     @contextmanager
     def _errors(self, chunks_so_far: Callable[[], int] = lambda: 0) -> Iterator[None]:
@@ -224,7 +252,7 @@ class OpenAIChatBackend:
         message = f"{where} refused the request ({status}: {detail}); {hint}."
         return BackendError("other", message, retryable=False)
 
-    def _bad_body(self, exc: Exception) -> BackendError:
+    def _bad_body(self, exc: object) -> BackendError:
         return BackendError("malformed", f"The model server at {self.base_url} sent a response that is not a "
                             f"valid chat completion ({exc}); check that OPENAI_BASE_URL points at an "
                             "OpenAI-compatible /v1 endpoint.")
