@@ -11,6 +11,18 @@ from simulator.grades import TurnGrade
 from simulator.scoring import SessionMetrics
 
 
+class SessionMovedOn(RuntimeError):
+    """Another writer (a second tab, window or process) has already stored a different turn at this
+    place of the session; nothing of theirs was overwritten."""
+
+    def __init__(self, session_id: str, index: int):
+        super().__init__(
+            f"This session has moved on elsewhere (turn {index} was written by another tab or process); "
+            "reload to see it and carry on."
+        )
+        self.session_id, self.index = session_id, index
+
+
 def new_session_id() -> str:
     """A random, URL-safe session id."""
     return uuid.uuid4().hex

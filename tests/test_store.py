@@ -115,14 +115,13 @@ def test_a_session_comes_back_as_it_was_stored(engine):
 def test_save_turn_updates_the_turn_at_the_same_index(engine):
     recorder, session = StoreRecorder(engine), info()
     recorder.start(session)
-    recorder.save_turn(session.id, learner(1, "Sounds like a lot.", grade=None))
+    first = learner(1, "Sounds like a lot.", grade=None)
+    recorder.save_turn(session.id, first)
     fast = grade_of("reflection", score=4.0, grader="offline@1")
     feedback = grade_of("reflection", "validation", score=5.0, grader="llm@1").model_copy(
         update={"rationale": "names the feeling", "suggestion": "Say more about the week."}
     )
-    turn = learner(1, "Sounds like a lot.", grade=None).model_copy(
-        update={"fast_grade": fast, "grade": feedback}
-    )
+    turn = first.model_copy(update={"fast_grade": fast, "grade": feedback})
     recorder.save_turn(session.id, turn)
     stored = load_session(engine, session.id, LOCAL_ACTOR)
     assert len(stored.turns) == 1

@@ -19,13 +19,18 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def make_sqlite_folder(url: str) -> None:
+    """Create the folder of a SQLite file when it is missing."""
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for a SQLAlchemy URL; a SQLite file's folder is created when missing."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
+    if make_url(url).get_backend_name() != "sqlite":
         return sa.create_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    make_sqlite_folder(url)
     engine = sa.create_engine(url, connect_args={"check_same_thread": False})
     sa.event.listen(engine, "connect", _configure_sqlite)
     return engine
@@ -40,16 +45,54 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+MIGRATION_LOCK_KEY = 0x6C697374656E  # any fixed number: the PostgreSQL advisory lock migrations take
+SQLITE_LOCK_WAIT_S = 60
+
+
+def _sqlite_migration_engine(url: str) -> Engine:
+    """A SQLite engine whose transactions start with BEGIN IMMEDIATE: the write lock is taken before the
+    schema version is read, so two processes migrating one new file run one after the other."""
+    make_sqlite_folder(url)
+    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_LOCK_WAIT_S})
+    sa.event.listen(engine, "connect", _configure_sqlite)
+
+    @sa.event.listens_for(engine, "connect")
+    def _manual_transactions(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin_immediate(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _serialise_migrations(connection: sa.Connection) -> None:
+    """On PostgreSQL, wait for any other process migrating this database (released at commit)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+
+
 def upgrade(target: str | Engine, revision: str = "head") -> None:
-    """Migrate a database (given by URL or engine) to `revision`; an empty database gets every table."""
-    engine = make_engine(target) if isinstance(target, str) else target
-    url = engine.url.render_as_string(hide_password=False)
+    """Migrate a database (given by URL or engine) to `revision`; an empty database gets every table.
+    Processes migrating the same database at once take turns; the later ones find nothing to do."""
+    given = make_engine(target) if isinstance(target, str) else target
+    url = given.url.render_as_string(hide_password=False)
+    sqlite = given.dialect.name == "sqlite"
+    engine = (
+        _sqlite_migration_engine(url)
+        if sqlite and given.url.database not in (None, "", ":memory:")
+        else given
+    )
     config = alembic_config(url)
     with engine.begin() as connection:
+        _serialise_migrations(connection)
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
-    if isinstance(target, str):
+    if engine is not given:
         engine.dispose()
+    if isinstance(target, str):
+        given.dispose()
 
 
 def current_revision(engine: Engine) -> str | None:

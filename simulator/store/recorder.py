@@ -1,10 +1,13 @@
-"""StoreRecorder: the SessionRecorder that writes each turn to the database before returning."""
+"""StoreRecorder: the SessionRecorder that writes each turn to the database before returning; safe with
+several writers (persona versions inserted once, a turn's place in a session taken by one writer only)."""
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from simulator.personas import Persona
-from simulator.recording import SessionInfo, TurnRecord, utc_now
+from simulator.recording import SessionInfo, SessionMovedOn, TurnRecord, utc_now
 from simulator.scoring import SessionMetrics
 from simulator.session import persona_hash
 from simulator.store.models import GradeRow, PersonaVersion, SessionRow, TurnRow
@@ -22,10 +25,13 @@ class StoreRecorder:
         digest = persona_hash(persona)
         with Session(self.engine) as db:
             if db.get(PersonaVersion, digest) is None:
-                content = persona.model_dump(mode="json")
-                db.add(
-                    PersonaVersion(hash=digest, persona_id=persona.id, title=persona.title, content=content)
+                row = PersonaVersion(
+                    hash=digest,
+                    persona_id=persona.id,
+                    title=persona.title,
+                    content=persona.model_dump(mode="json"),
                 )
+                db.exec(insert_or_ignore(self.engine, row))
                 db.commit()
         return digest
 
@@ -35,14 +41,20 @@ class StoreRecorder:
             db.commit()
 
     def save_turn(self, session_id: str, turn: TurnRecord) -> None:
-        """Insert the turn, or update the one at the same index, with its grades."""
+        """Insert the turn, or update the same turn stored before (its grades arrive later, or again).
+        SessionMovedOn when another writer has stored a different turn at this index."""
         with Session(self.engine) as db:
             row = db.exec(
                 select(TurnRow).where(TurnRow.session_id == session_id, TurnRow.turn_index == turn.index)
             ).first()
+            if row is not None and not same_turn(row, turn):
+                raise SessionMovedOn(session_id, turn.index)
             row = fill_turn_row(row or TurnRow(session_id=session_id), turn)
             db.add(row)
-            db.flush()
+            try:
+                db.flush()
+            except IntegrityError:
+                raise SessionMovedOn(session_id, turn.index) from None
             self._save_grades(db, row.id, turn)
             db.commit()
 
@@ -67,3 +79,15 @@ class StoreRecorder:
             row.metrics = metrics.model_dump(mode="json")
             db.add(row)
             db.commit()
+
+
+def same_turn(row: TurnRow, turn: TurnRecord) -> bool:
+    """Whether a stored row is this very turn (written by this writer), not another writer's."""
+    return (row.role, row.text, row.created_at) == (turn.role, turn.text, turn.created_at)
+
+
+def insert_or_ignore(engine: Engine, row: PersonaVersion):
+    """An INSERT that does nothing when the row's key is already there (two writers racing)."""
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    values = {column.name: getattr(row, column.name) for column in PersonaVersion.__table__.columns}
+    return dialect.insert(PersonaVersion).values(**values).on_conflict_do_nothing(index_elements=["hash"])
