@@ -191,3 +191,28 @@ def gradebook_rows(board: CohortDashboard) -> list[dict]:
         for learner in board.learners
         for a in board.assignments
     ]
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """A finished session worth talking through with its learner, and why."""
+
+    session: CohortSession
+    reason: str
+
+
+def worth_discussing(board: CohortDashboard, limit: int = 5) -> list[Highlight]:
+    """The sessions to open first: the most roadblocks (what to work on), then breakthroughs (what to
+    keep doing); each session once, newest first within a kind."""
+    ended = [s for s in reversed(board.sessions) if s.metrics is not None and s.metrics.learner_turns]
+    struggling = sorted(
+        (s for s in ended if s.metrics.roadblock_rate),
+        key=lambda s: (-(s.metrics.roadblock_rate or 0), s.metrics.mean_score or 5),
+    )
+    picks = [
+        Highlight(s, f"roadblocks in {s.metrics.roadblock_rate:.0%} of turns") for s in struggling[:limit]
+    ]
+    chosen = {h.session.id for h in picks}
+    breakthroughs = [s for s in ended if s.metrics.breakthrough and s.id not in chosen]
+    picks += [Highlight(s, f"breakthrough at turn {s.metrics.breakthrough_turn}") for s in breakthroughs]
+    return picks[: 2 * limit]

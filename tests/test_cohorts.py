@@ -23,7 +23,7 @@ from simulator.cohorts import (
     parse_date,
     remove_member,
 )
-from simulator.dashboard import cohort_dashboard, gradebook_rows
+from simulator.dashboard import cohort_dashboard, gradebook_rows, worth_discussing
 from simulator.privacy import delete_my_sessions, purge_ended_sessions
 from simulator.recording import SessionInfo, TurnRecord
 from simulator.reviews import ReviewError, add_comment, override_grade, turn_notes
@@ -285,3 +285,16 @@ def test_purge_removes_only_sessions_that_ended_before_the_retention_period(worl
         )
     assert purge_ended_sessions(world.engine, 90) == 1
     assert [s.id for s in session_summaries(world.engine, world.ana)] == [recent]
+
+
+def test_worth_discussing_puts_the_most_roadblocked_session_first(world):
+    task = assign(world)
+    calm = practise(world.engine, world.ana, task.id, [grade_of("reflection"), grade_of("advice")])
+    rough = practise(world.engine, world.ben, task.id, [grade_of("advice"), grade_of("judgment")])
+    practise(world.engine, world.ben, task.id, [grade_of("reflection")])
+    board = cohort_dashboard(world.engine, world.fran, world.one.id)
+    picks = worth_discussing(board)
+    assert [(h.session.id, h.reason) for h in picks] == [
+        (rough, "roadblocks in 100% of turns"),
+        (calm, "roadblocks in 50% of turns"),
+    ]
