@@ -8,6 +8,7 @@ from rich.console import Console
 from simulator import personas as persona_files
 from simulator.cli_app import register as register_app_command
 from simulator.cli_batch import register as register_batch
+from simulator.cli_cohorts import register as register_cohorts
 from simulator.cli_grading import register as register_grading
 from simulator.settings import GraderName, Settings, SpeakerName
 
@@ -74,6 +75,12 @@ def chat(
     as_json: bool = typer.Option(False, "--json", help="Print the whole session as JSON at the end."),
     seed: int = typer.Option(0, help="Seed of the scripted speaker."),
     save: bool = typer.Option(True, help="Save the session in the database (LISTENLAB_DB_URL)."),
+    user: str | None = typer.Option(
+        None, "--user", help="Record the session as this user (default: the local learner)."
+    ),
+    assignment: int | None = typer.Option(
+        None, "--assignment", help="Practise this assignment of the user's (see `listenlab cohort assign`)."
+    ),
 ):
     """Role-play with a simulated person in the terminal, with feedback on every turn."""
     from simulator.cli_chat import ChatError, ChatOptions, run_chat
@@ -81,7 +88,14 @@ def chat(
 
     overrides = {key: value for key, value in {"speaker": speaker, "grader": grader}.items() if value}
     options = ChatOptions(
-        persona_id=persona, resume=resume, script=script, as_json=as_json, seed=seed, save=save
+        persona_id=persona,
+        resume=resume,
+        script=script,
+        as_json=as_json,
+        seed=seed,
+        save=save,
+        user=user,
+        assignment=assignment,
     )
     try:
         code = run_chat(options, Settings(**overrides), load_all_personas())
@@ -94,6 +108,7 @@ def chat(
 register_batch(app)
 register_grading(app)
 register_app_command(app)
+register_cohorts(app)
 
 
 def main() -> None:

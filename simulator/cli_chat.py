@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from simulator.access import LOCAL_ACTOR, AccessDenied, Actor
 from simulator.backends import fast_grader, make_feedback_grader, make_speaker
 from simulator.cli_views import print_feedback, print_summary, shown
 from simulator.export import session_json
@@ -35,6 +36,8 @@ class ChatOptions:
     as_json: bool = False
     seed: int = 0
     save: bool = True
+    user: str | None = None
+    assignment: int | None = None
 
 
 def is_end(text: str) -> bool:
@@ -85,8 +88,16 @@ def session_parts(settings: Settings):
     return make_speaker(settings), fast_grader(), make_feedback_grader(settings)
 
 
-def new_session(persona: Persona, settings: Settings, seed: int, recorder) -> PracticeSession:
-    """A new session with the configured speaker and graders."""
+def new_session(
+    persona: Persona,
+    settings: Settings,
+    seed: int,
+    recorder,
+    actor: Actor = LOCAL_ACTOR,
+    assignment_id: int | None = None,
+) -> PracticeSession:
+    """A new session of the actor's (for an assignment, or free practice) with the configured speaker and
+    graders."""
     speaker, fast, feedback = session_parts(settings)
     info = SessionInfo(
         persona_id=persona.id,
@@ -94,6 +105,8 @@ def new_session(persona: Persona, settings: Settings, seed: int, recorder) -> Pr
         speaker=speaker.name,
         grader=feedback.name,
         seed=seed,
+        user_id=actor.id,
+        assignment_id=assignment_id,
     )
     return PracticeSession.begin(
         persona, speaker, fast, feedback_grader=feedback, recorder=recorder, info=info
@@ -102,14 +115,13 @@ def new_session(persona: Persona, settings: Settings, seed: int, recorder) -> Pr
 
 def resumed_session(options: ChatOptions, settings: Settings, personas: dict[str, Persona]):
     """A session left open in the database, rebuilt to carry on with it."""
-    from simulator.access import LOCAL_ACTOR, AccessDenied
     from simulator.store import StoreRecorder, load_session, open_store, persona_version
 
     if not options.save:
         raise ChatError("--resume continues a session from the database; leave out --no-save")
     engine = open_store(settings.db_url)
     try:
-        stored = load_session(engine, options.resume, LOCAL_ACTOR)
+        stored = load_session(engine, options.resume, acting_user(engine, options.user))
     except AccessDenied as exc:
         raise ChatError(f"{exc} (session database: LISTENLAB_DB_URL)") from exc
     check_resumable(stored, options)
@@ -136,24 +148,67 @@ def check_resumable(stored, options: ChatOptions) -> None:
         raise ChatError(
             f"session '{options.resume}' is with persona '{persona_id}', not '{options.persona_id}'"
         )
+    if options.assignment is not None and options.assignment != stored.info.assignment_id:
+        raise ChatError(f"session '{options.resume}' is not a session of assignment {options.assignment}")
 
 
-def stored_recorder(settings: Settings, persona: Persona):
-    """A recorder writing to the configured database, so the app's history shows CLI sessions too."""
+def acting_user(engine, username: str | None) -> Actor:
+    """The user a session is recorded for: the one named with --user, else the local learner."""
+    from simulator.accounts import AccountError, actor_of, require_user
+
+    if not username:
+        return LOCAL_ACTOR
+    try:
+        return actor_of(engine, require_user(engine, username))
+    except AccountError as exc:
+        raise ChatError(str(exc)) from exc
+
+
+def practice_target(engine, actor: Actor, options: ChatOptions, personas: dict[str, Persona]):
+    """(persona, assignment id): the assignment's persona when one is named (it must be the actor's, open,
+    with attempts left), else the persona asked for, as free practice."""
+    from simulator.cohorts import CohortError, assignment_to_practise
+
+    if options.assignment is None:
+        return chosen_persona(personas, options.persona_id), None
+    try:
+        row = assignment_to_practise(engine, actor, options.assignment)
+    except AccessDenied as exc:
+        raise ChatError(
+            f"{str(exc).rstrip('.')} (practising as '{actor.username}'; name the learner with --user)"
+        ) from exc
+    except CohortError as exc:
+        raise ChatError(str(exc)) from exc
+    if options.persona_id and options.persona_id != row.persona_id:
+        raise ChatError(
+            f"assignment {row.id} is with persona '{row.persona_id}', not '{options.persona_id}'; "
+            "leave out --persona"
+        )
+    return chosen_persona(personas, row.persona_id), row.id
+
+
+def stored_session(options: ChatOptions, settings: Settings, personas: dict[str, Persona]):
+    """A new session recorded in the configured database (so the app's history shows it too), for the
+    user and assignment asked for."""
     from simulator.store import StoreRecorder, open_store
 
-    recorder = StoreRecorder(open_store(settings.db_url))
+    engine = open_store(settings.db_url)
+    actor = acting_user(engine, options.user)
+    persona, assignment_id = practice_target(engine, actor, options, personas)
+    recorder = StoreRecorder(engine)
     recorder.remember_persona(persona)
-    return recorder
+    return new_session(persona, settings, options.seed, recorder, actor, assignment_id)
 
 
 def start_session(options: ChatOptions, settings: Settings, personas: dict[str, Persona]):
-    """The session to hold: the one to resume, or a new one with the persona asked for."""
+    """The session to hold: the one to resume, or a new one with the persona or assignment asked for."""
     if options.resume:
         return resumed_session(options, settings, personas)
-    persona = chosen_persona(personas, options.persona_id)
-    recorder = stored_recorder(settings, persona) if options.save else MemoryRecorder()
-    return new_session(persona, settings, options.seed, recorder)
+    if options.save:
+        return stored_session(options, settings, personas)
+    if options.user or options.assignment is not None:
+        raise ChatError("--user and --assignment record the session in the database; leave out --no-save")
+    return new_session(chosen_persona(personas, options.persona_id), settings, options.seed, MemoryRecorder())
 
 
 def persona_prompt(session: PracticeSession) -> str:

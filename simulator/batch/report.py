@@ -4,7 +4,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
 
-from jinja2 import Environment, StrictUndefined
+from jinja2 import Environment, FunctionLoader, StrictUndefined
 
 from simulator.batch.report_data import (
     attention_rows,
@@ -121,14 +121,26 @@ class ReportBuilder:
         }
 
 
-def render_report(data: dict) -> str:
-    """The report as one HTML string (inline CSS, no scripts, nothing fetched)."""
+def template_text(name: str) -> str:
+    """A template shipped in simulator/batch/templates."""
+    return resources.files("simulator.batch").joinpath(f"templates/{name}").read_text(encoding="utf-8")
+
+
+def report_environment() -> Environment:
+    """The Jinja environment of every HTML report (batch and cohort): autoescaped, strict, the `pct` and
+    `num` filters, templates (and the stylesheet they share) loaded from simulator/batch/templates."""
     environment = Environment(
-        autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True
+        loader=FunctionLoader(template_text),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
     environment.filters["pct"] = lambda value: "–" if value is None else f"{100 * value:.0f}%"
     environment.filters["num"] = lambda value, places=2: "–" if value is None else f"{value:.{places}f}"
-    template = (
-        resources.files("simulator.batch").joinpath("templates/report.html.j2").read_text(encoding="utf-8")
-    )
-    return environment.from_string(template).render(**data)
+    return environment
+
+
+def render_report(data: dict) -> str:
+    """The report as one HTML string (inline CSS, no scripts, nothing fetched)."""
+    return report_environment().get_template("report.html.j2").render(**data)
