@@ -24,6 +24,8 @@ MAX_ID_LENGTH = 64  # the id is the file name of a saved persona
 MAX_PERSONA_BYTES = 256 * 1024
 MAX_DEPTH = 20  # a persona nests five levels; far deeper YAML is refused before it is built
 MAX_PROBLEMS = 50
+# What PyYAML's safe constructors raise for a value they cannot build (besides its own errors).
+BUILD_ERRORS = (ValueError, TypeError, AttributeError, LookupError, ArithmeticError)
 Line = Annotated[str, Field(min_length=1)]
 
 
@@ -178,7 +180,7 @@ class TooDeep(yaml.YAMLError):
 
 class BoundedLoader(yaml.SafeLoader):
     """The safe YAML loader, refusing nesting deeper than MAX_DEPTH before it builds anything, and
-    naming the line of a value it cannot build (a date like 2024-02-30)."""
+    naming the line of a value it cannot build (a date like 2024-02-30, an empty !!timestamp)."""
 
     depth = 0
 
@@ -195,8 +197,9 @@ class BoundedLoader(yaml.SafeLoader):
     def construct_object(self, node, deep=False):
         try:
             return super().construct_object(node, deep)
-        except ValueError as exc:
-            raise yaml.constructor.ConstructorError(None, None, str(exc), node.start_mark) from exc
+        except BUILD_ERRORS as exc:  # e.g. an empty !!timestamp or !!float
+            reason = str(exc) if isinstance(exc, ValueError) else f"cannot build a {node.tag} value here"
+            raise yaml.constructor.ConstructorError(None, None, reason, node.start_mark) from exc
 
 
 def size_problem(size: int, source: str) -> str | None:
@@ -212,17 +215,27 @@ def read_yaml(text: str, source: str) -> tuple[yaml.Node | None, object]:
     problem = size_problem(len(text.encode("utf-8", "surrogatepass")), source)
     if problem:
         raise PersonaError(source, [problem])
-    loader = BoundedLoader(text)
     try:
-        root = loader.get_single_node()
-        return root, loader.construct_document(root) if root is not None else None
+        loader = BoundedLoader(text)  # refuses characters YAML does not allow (NUL, ...) at once
+        try:
+            root = loader.get_single_node()
+            return root, loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark else source
-        label = "too deep" if isinstance(exc, TooDeep) else "not valid YAML"
-        raise PersonaError(source, [f"{where}: {label}: {getattr(exc, 'problem', None) or exc}"]) from exc
-    finally:
-        loader.dispose()
+        raise yaml_problem(exc, text, source) from exc
+
+
+def yaml_problem(error: yaml.YAMLError, text: str, source: str) -> "PersonaError":
+    """The PersonaError of YAML that cannot be read, with its line when known."""
+    if isinstance(error, yaml.reader.ReaderError):
+        line = text.count("\n", 0, error.position) + 1
+        reason = f"the character U+{error.character:04X} is not allowed in YAML"
+        return PersonaError(source, [f"{source}:{line}: not valid YAML: {reason}"])
+    mark = getattr(error, "problem_mark", None)
+    where = f"{source}:{mark.line + 1}" if mark else source
+    label = "too deep" if isinstance(error, TooDeep) else "not valid YAML"
+    return PersonaError(source, [f"{where}: {label}: {getattr(error, 'problem', None) or error}"])
 
 
 def validated(root: yaml.Node | None, data: object, source: str) -> Persona:

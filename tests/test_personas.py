@@ -331,9 +331,19 @@ def test_a_persona_file_that_is_not_utf8_names_the_line(tmp_path):
     )
 
 
-def test_a_date_that_does_not_exist_is_a_yaml_problem_not_a_crash():
-    with pytest.raises(PersonaError, match="not-valid.yaml:2: not valid YAML"):
-        parse_persona("id: x\ntitle: 2024-02-30\n", "not-valid.yaml")
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("2024-02-30", "day is out of range for month"),
+        ("!!timestamp", "cannot build a tag:yaml.org,2002:timestamp value here"),
+        ("!!float", "cannot build a tag:yaml.org,2002:float value here"),
+        ("\x00", "the character U+0000 is not allowed in YAML"),
+    ],
+)
+def test_a_value_yaml_cannot_build_is_a_yaml_problem_with_its_line(value, reason):
+    with pytest.raises(PersonaError) as caught:
+        parse_persona(f"id: x\ntitle: {value}\n", "not-valid.yaml")
+    assert only_problem(caught) == f"not-valid.yaml:2: not valid YAML: {reason}"
 
 
 def test_thousands_of_problems_are_summed_up():
