@@ -153,7 +153,12 @@ def batch(
     listener: list[str] = typer.Option(
         [], "--listener", "-l", help="Whose turns are graded (repeat for several names)."
     ),
-    engine: Engine = typer.Option("local", help="local | ray."),
+    engine: Engine = typer.Option(
+        "local", help="local (one process) | processes (worker processes on this machine) | ray."
+    ),
+    workers: int | None = typer.Option(
+        None, min=1, help="Worker processes for --engine processes (default: one per core)."
+    ),
     ray_address: str | None = typer.Option(
         None, help="Ray cluster address (default: start Ray on this machine)."
     ),
@@ -177,6 +182,7 @@ def batch(
         concurrency=concurrency,
         listeners=listener,
         engine=engine,
+        workers=workers,
         ray_address=ray_address,
         max_chars=max_chars,
         restart=restart,

@@ -248,8 +248,12 @@ def test_missing_bundled_model_says_how_to_install_it(monkeypatch):
 def test_server_answers_a_forced_tool_call_with_the_enqueued_arguments(openai_server):
     openai_server.enqueue({"mood": "calm", "reason": "rested"})
     tool = {"type": "function", "function": {"name": "Mood", "parameters": Mood.model_json_schema()}}
-    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "tools": [tool],
-            "tool_choice": {"type": "function", "function": {"name": "Mood"}}}
+    body = {
+        "model": "m",
+        "messages": [{"role": "user", "content": "hi"}],
+        "tools": [tool],
+        "tool_choice": {"type": "function", "function": {"name": "Mood"}},
+    }
     answer = httpx.post(f"{openai_server.base_url}/chat/completions", json=body, timeout=5).json()
     call = answer["choices"][0]["message"]["tool_calls"][0]["function"]
     assert call["name"] == "Mood" and Mood.model_validate_json(call["arguments"]).reason == "rested"

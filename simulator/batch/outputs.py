@@ -81,8 +81,24 @@ def turn_record(transcript_id: str, turn: StoredTurn) -> dict:
     }
 
 
-def csv_turn(record: dict) -> dict:
-    return {**{key: cell(value) for key, value in record.items()}, "labels": ";".join(record["labels"])}
+def csv_turn(record: dict) -> list:
+    """A turns.csv row in TURN_COLUMNS order: labels joined with ';', every other text through `cell`
+    (the index, labels, primary and status are our own values)."""
+    return [
+        cell(record["transcript_id"]),
+        record["index"],
+        cell(record["speaker"]),
+        cell(record["text"]),
+        ";".join(record["labels"]),
+        record["primary"] or "",
+        cell(record["score"]),
+        cell(record["rationale"]),
+        cell(record["grader"]),
+        record["status"],
+        cell(record["error"]),
+        cell(record["suggestion"]),
+        cell(record["context"]),
+    ]
 
 
 def transcript_row(transcript: StoredTranscript, turns: list[StoredTurn]) -> TranscriptRow:
@@ -118,9 +134,9 @@ def write_outputs(db: JobDB, out: Path) -> list[Path]:
         replacing(out / "turns.jsonl") as turns_jsonl,
         replacing(out / "transcripts.csv", newline="") as transcripts_csv,
     ):
-        turn_writer = csv.DictWriter(turns_csv, TURN_COLUMNS)
+        turn_writer = csv.writer(turns_csv)
         transcript_writer = csv.DictWriter(transcripts_csv, TRANSCRIPT_COLUMNS)
-        turn_writer.writeheader()
+        turn_writer.writerow(TURN_COLUMNS)
         transcript_writer.writeheader()
         transcripts = {transcript.seq: transcript for transcript in db.transcripts()}
         for seq, group in groupby(db.turns(), key=lambda turn: turn.seq):

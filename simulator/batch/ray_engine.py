@@ -1,34 +1,18 @@
 """The Ray engine: the same grading as the local engine, run as Ray tasks (the [ray] extra)."""
 
-import asyncio
-import math
 import os
 import secrets
 import sys
 from collections.abc import Sequence
-from functools import cache
 from pathlib import Path
 
-from simulator.batch.engine import Graders, OnResult, failed_results, failure_reason, grade_units
-from simulator.batch.graders import GraderSpec, build_graders
-from simulator.batch.units import Unit, UnitResult, chunked
+from simulator.batch.engine import Graders, OnResult
+from simulator.batch.graders import GraderSpec
+from simulator.batch.tasks import batches_of, dispatch, grade_task, task_shape, task_spec
+from simulator.batch.units import Unit, UnitResult
 
-UNITS_PER_TASK_PER_CALL = 4
 RAY_AUTH_VARIABLES = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")
-
-
-@cache
-def graders_for(spec_json: str):
-    """Graders built once per worker process for a spec."""
-    return build_graders(GraderSpec.model_validate_json(spec_json))
-
-
-def grade_task(spec_json: str, units: Sequence[Unit], concurrency: int) -> list[UnitResult]:
-    """What one Ray task runs: the local async engine over a batch of units."""
-    graders = graders_for(spec_json)
-    results: list[UnitResult] = []
-    asyncio.run(grade_units(units, graders, concurrency if graders.is_async else 1, results.append))
-    return results
+__all__ = ["run_ray", "task_shape", "use_process_token"]
 
 
 def import_ray():
@@ -66,12 +50,24 @@ def connect(ray, address: str | None) -> bool:
     return True
 
 
-def task_shape(units: int, concurrency: int, cpus: float, is_async: bool) -> tuple[int, int, int]:
-    """(tasks in flight, concurrency inside a task, units per task)."""
-    in_flight = max(1, min(concurrency, int(cpus) or 1))
-    inner = max(1, math.ceil(concurrency / in_flight)) if is_async else 1
-    per_task = inner * UNITS_PER_TASK_PER_CALL if is_async else 1
-    return in_flight, inner, max(1, min(per_task, math.ceil(units / in_flight) or 1))
+class RayTasks:
+    """A TaskPool of Ray remote tasks."""
+
+    kind = "Ray"
+
+    def __init__(self, ray, spec_json: str, inner: int):
+        self.ray, self.spec_json, self.inner = ray, spec_json, inner
+        self.remote = ray.remote(max_retries=0)(grade_task)
+
+    def submit(self, batch: Sequence[Unit]):
+        return self.remote.remote(self.spec_json, batch, self.inner)
+
+    def wait_one(self, running: list):
+        done, _ = self.ray.wait(running, num_returns=1)
+        return done[0]
+
+    def result(self, handle) -> list[UnitResult]:
+        return self.ray.get(handle)
 
 
 def run_ray(
@@ -89,36 +85,8 @@ def run_ray(
         is_async = graders.is_async or graders.transcript is not None
         cpus = ray.cluster_resources().get("CPU", 1)
         in_flight, inner, per_task = task_shape(len(units), concurrency, cpus, is_async)
-        task_spec = spec.model_copy(
-            update={"rpm": spec.rpm / in_flight if spec.rpm else None}
-        ).model_dump_json()
-        remote = ray.remote(max_retries=0)(grade_task)
-        dispatch(
-            ray, remote, task_spec, list(chunked(units, per_task)), in_flight, inner, on_result, graders.name
-        )
+        pool = RayTasks(ray, task_spec(spec, in_flight), inner)
+        dispatch(pool, batches_of(units, per_task), in_flight, on_result, graders.name)
     finally:
         if started:
             ray.shutdown()
-
-
-def dispatch(ray, remote, spec_json, batches, in_flight, inner, on_result, grader_name) -> None:
-    """Keep `in_flight` tasks running; a task that fails records its turns as failed, with the reason."""
-    queue, running = iter(batches), {}
-    while True:
-        while len(running) < in_flight and (batch := next(queue, None)) is not None:
-            running[remote.remote(spec_json, batch, inner)] = batch
-        if not running:
-            return
-        done, _ = ray.wait(list(running), num_returns=1)
-        batch = running.pop(done[0])
-        for outcome in task_results(ray, done[0], batch, grader_name):
-            on_result(outcome)
-
-
-def task_results(ray, ref, batch: Sequence[Unit], grader_name: str) -> list[UnitResult]:
-    try:
-        return ray.get(ref)
-    except Exception as exc:  # noqa: BLE001 - a lost task fails its turns with the reason, nothing is dropped
-        return [
-            failed_results(unit, grader_name, f"Ray task failed: {failure_reason(exc)}") for unit in batch
-        ]

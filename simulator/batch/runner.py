@@ -18,7 +18,7 @@ from simulator.batch.units import Unit, UnitResult, transcript_units, turn_units
 from simulator.grader.base import Grader
 from simulator.transcripts import DEFAULT_MAX_CHARS
 
-Engine = Literal["local", "ray"]
+Engine = Literal["local", "processes", "ray"]
 
 
 class BatchOptions(BaseModel):
@@ -30,6 +30,7 @@ class BatchOptions(BaseModel):
     concurrency: int = Field(8, ge=1)
     listeners: list[str] = Field(default_factory=list)
     engine: Engine = "local"
+    workers: int | None = Field(None, ge=1)
     ray_address: str | None = None
     max_chars: int = Field(DEFAULT_MAX_CHARS, gt=0)
     restart: bool = False
@@ -138,6 +139,11 @@ def run_engine(units: list[Unit], options: BatchOptions, graders: Graders, on_re
         from simulator.batch.ray_engine import run_ray
 
         run_ray(units, options.grader, graders, options.concurrency, options.ray_address, on_result)
+    elif options.engine == "processes":
+        from simulator.batch.process_engine import default_workers, run_processes
+
+        workers = options.workers or default_workers()
+        run_processes(units, options.grader, graders, options.concurrency, workers, on_result)
     else:
         run_local(units, graders, options.concurrency if graders.is_async else 1, on_result)
 

@@ -1,0 +1,33 @@
+"""--engine processes: the same grading in worker processes on this machine gives the same files."""
+
+from simulator.batch.graders import GraderSpec
+from simulator.batch.tasks import task_spec
+from tests.test_batch_support import DATA, SAMPLE_LISTENERS, make_corpus, output_bytes, read_rows, run
+
+
+def test_worker_processes_write_the_same_files_as_the_local_engine(tmp_path):
+    corpus = make_corpus(tmp_path / "in", transcripts=12, listener_turns=60)
+    run([corpus, DATA], tmp_path / "local", listeners=SAMPLE_LISTENERS)
+    summary = run(
+        [corpus, DATA], tmp_path / "processes", listeners=SAMPLE_LISTENERS, engine="processes", workers=2
+    )
+    assert summary.graded == 12 * 60 + 34 and summary.failed == 0
+    assert output_bytes(tmp_path / "processes") == output_bytes(tmp_path / "local")
+
+
+def test_worker_processes_run_a_grader_named_by_import_path_with_the_concurrency_shared(tmp_path):
+    corpus = make_corpus(tmp_path / "in", transcripts=3, listener_turns=4)
+    summary = run(
+        [corpus],
+        tmp_path / "out",
+        grader="tests.test_batch_support:slow_grader",
+        engine="processes",
+        workers=2,
+    )
+    rows = read_rows(tmp_path / "out" / "turns.csv")
+    assert summary.graded == 12 and {row["grader"] for row in rows} == {"slow-echo@1"}
+
+
+def test_each_task_gets_its_share_of_the_request_rate():
+    assert GraderSpec.model_validate_json(task_spec(GraderSpec(kind="llm", rpm=600), 4)).rpm == 150
+    assert GraderSpec.model_validate_json(task_spec(GraderSpec(kind="llm"), 4)).rpm is None
