@@ -107,6 +107,10 @@ TRANSCRIPT_FRAGMENTS = [
     "null",
     "1e999",
     "-0",
+    "[" * 3000,
+    "9" * 5000,
+    "x" * 140_000,
+    '"\\ud800"',
 ]
 
 
@@ -239,6 +243,9 @@ def test_a_persona_with_any_value_anywhere_is_valid_or_refused_naming_a_field(pa
 # ----- grade-turns rows and UTF-8 lines
 
 ROW_FRAGMENTS = [
+    "[" * 3000,
+    "9" * 5000,
+    '"\\ud800"',
     '{"id": ',
     '"text": ',
     '"context": ',

@@ -226,26 +226,38 @@ def test_a_named_listener_who_is_absent_means_no_listener_turns():
 # ----- unusable files
 
 
-@pytest.mark.parametrize(
-    ("name", "content", "reason"),
-    [
-        ("empty.csv", "", "empty file"),
-        ("notes.docx", "Ann: hi", "unknown extension '.docx'"),
-        ("blank.txt", "\n\n  \n", "no 'Name: text' lines found"),
-        (
-            "cols.csv",
-            "who,said\nAnn,hi\n",
-            "the CSV header has no 'speaker' or 'text' column (found: 'who', 'said')",
-        ),
-        (
-            "nonames.vtt",
-            "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHello there\n",
-            "captions carry no speaker names",
-        ),
-        ("broken.vtt", "this is not a caption file\n", "not a valid VTT file"),
-        ("header.csv", "speaker,text\n", "no turns with text"),
-    ],
-)
+UNUSABLE = [
+    ("empty.csv", "", "empty file"),
+    ("notes.docx", "Ann: hi", "unknown extension '.docx'"),
+    ("blank.txt", "\n\n  \n", "no 'Name: text' lines found"),
+    (
+        "cols.csv",
+        "who,said\nAnn,hi\n",
+        "the CSV header has no 'speaker' or 'text' column (found: 'who', 'said')",
+    ),
+    (
+        "nonames.vtt",
+        "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHello there\n",
+        "captions carry no speaker names",
+    ),
+    ("broken.vtt", "this is not a caption file\n", "not a valid VTT file"),
+    ("header.csv", "speaker,text\n", "no turns with text"),
+    ("deep.jsonl", "[" * 100_000 + "\n", "line 1: not valid JSON (nested too deep)"),
+    (
+        "digits.jsonl",
+        '{"speaker": "Ann", "text": "hi"}\n{"speaker": "Ben", "text": ' + "9" * 5000 + "}\n",
+        "line 2: not valid JSON (a number with too many digits)",
+    ),
+    (
+        "wide.csv",
+        'speaker,text\nAnn,hi\nBen,"' + "x" * 200_000 + '"\n',
+        "line 3: cannot read the CSV row (field larger than field limit",
+    ),
+    ("wide-header.tsv", "speaker\t" + "x" * 200_000 + "\n", "line 1: cannot read the CSV row"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "reason"), UNUSABLE, ids=[case[0] for case in UNUSABLE])
 def test_unusable_files_say_why(tmp_path, name, content, reason):
     [result] = read_all(write(tmp_path, name, content))
     assert isinstance(result, Unusable) and reason in result.reason

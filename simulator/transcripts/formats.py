@@ -112,10 +112,19 @@ def json_records(lines: Iterable[str]) -> Iterator[tuple[int, dict | str]]:
             continue
         try:
             record = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            yield number, f"line {number}: not valid JSON ({exc.msg})"
+        except (ValueError, RecursionError) as exc:
+            yield number, f"line {number}: not valid JSON ({json_reason(exc)})"
             continue
         yield number, record if isinstance(record, dict) else f"line {number}: expected a JSON object"
+
+
+def json_reason(error: ValueError | RecursionError) -> str:
+    """Why a line is not JSON we can read, in plain words."""
+    if isinstance(error, json.JSONDecodeError):
+        return error.msg
+    if isinstance(error, RecursionError):
+        return "nested too deep"
+    return "a number with too many digits"
 
 
 def read_jsonl(lines: Iterable[str]) -> Iterator[Part]:
@@ -172,10 +181,27 @@ def checked_records(records: Iterable[tuple[int, dict | str]], columns: Columns)
 def read_csv(lines: Iterable[str], delimiter: str = ",") -> Iterator[Part]:
     """CSV with a header: speaker and text columns, optional timestamp and transcript_id."""
     reader = csv.DictReader(lines, delimiter=delimiter)
-    if not reader.fieldnames:
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error as exc:
+        raise unreadable_row(reader, exc) from exc
+    if not fieldnames:
         return
-    columns = columns_of(reader.fieldnames, "the CSV header")
-    yield from grouped_parts(iter(reader), columns)
+    columns = columns_of(fieldnames, "the CSV header")
+    yield from grouped_parts(csv_rows(reader), columns)
+
+
+def csv_rows(reader: csv.DictReader) -> Iterator[dict]:
+    """The rows of a CSV reader, stopping the file at a row the csv module cannot read."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise unreadable_row(reader, exc) from exc
+
+
+def unreadable_row(reader: csv.DictReader, error: csv.Error) -> BrokenFile:
+    """The line and reason of a CSV row that cannot be read (a field over the csv size limit)."""
+    return BrokenFile(f"line {reader.line_num + 1}: cannot read the CSV row ({error})")
 
 
 # ----- plain text
