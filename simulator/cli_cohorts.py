@@ -267,10 +267,10 @@ def remove(
 @cohort_app.command("report")
 def report(
     cohort: str = typer.Argument(..., help="The cohort's id or name."),
-    csv_path: Path = typer.Option(..., "--csv", dir_okay=False, help="The gradebook CSV to write."),
-    html_path: Path | None = typer.Option(None, "--html", dir_okay=False, help="Also write an HTML report."),
+    csv_path: Path = typer.Option(..., "--csv", help="The gradebook CSV to write."),
+    html_path: Path | None = typer.Option(None, "--html", help="Also write an HTML report."),
     overrides_path: Path | None = typer.Option(
-        None, "--overrides", dir_okay=False, help="Also write grade overrides as labelled JSONL."
+        None, "--overrides", help="Also write grade overrides as labelled JSONL."
     ),
 ):
     """Write the gradebook (one row per learner and assignment), and optionally the HTML report and the
