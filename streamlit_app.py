@@ -1,7 +1,8 @@
-"""`streamlit run streamlit_app.py` from a checkout: runs the app script shipped in simulator/webapp/."""
+"""`streamlit run streamlit_app.py` from a checkout: the app shipped in simulator/webapp/, with its login
+routes (the same server `listenlab app` starts)."""
 
-import runpy
+import streamlit as st
 
-from simulator.webapp import APP_SCRIPT
+from simulator.webapp.server import app_options
 
-runpy.run_path(str(APP_SCRIPT), run_name="__main__")
+app = st.App(**app_options())

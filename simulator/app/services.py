@@ -5,10 +5,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from simulator import backends
 from simulator.access import Actor
 from simulator.app.catalog import PersonaCatalog
+from simulator.cohorts import LearnerAssignment, assignment_to_practise, cohort_by_code, learner_assignments
 from simulator.grader.base import Grader
 from simulator.personas import Persona
 from simulator.recording import SessionInfo
@@ -27,6 +29,7 @@ from simulator.store import (
     persona_version,
     session_summaries,
 )
+from simulator.store.models import CohortRow
 from simulator.store.queries import refused
 
 
@@ -50,8 +53,13 @@ class AppServices:
         return {"feedback_grader": self.feedback_grader, "recorder": self.recorder}
 
     def start(self, persona_id: str, actor: Actor, assignment_id: int | None = None) -> PracticeSession:
-        """A new session of the actor's with a persona from the catalogue (for an assignment, when given),
-        stored with the persona's exact content."""
+        """A new session of the actor's with a persona from the catalogue (for an assignment, when given:
+        one of theirs, open, with attempts left, and of that persona), stored with the persona's exact
+        content."""
+        if assignment_id is not None:
+            assigned = assignment_to_practise(self.engine, actor, assignment_id).persona_id
+            if assigned != persona_id:
+                raise ValueError(f"Assignment {assignment_id} is to practise {assigned}, not {persona_id}.")
         persona = self.catalog.load().personas[persona_id]
         info = SessionInfo(
             persona_id=persona.id,
@@ -65,6 +73,31 @@ class AppServices:
         return PracticeSession.begin(
             persona, self.speaker, self.fast_grader, info=info, **self._session_kwargs()
         )
+
+    def start_assignment(self, assignment_id: int, actor: Actor) -> PracticeSession:
+        """A new attempt at one of the actor's assignments (CohortError when it is closed or used up)."""
+        row = assignment_to_practise(self.engine, actor, assignment_id)
+        return self.start(row.persona_id, actor, row.id)
+
+    def assignment(self, assignment_id: int | None, actor: Actor) -> LearnerAssignment | None:
+        """One of the actor's assignments as they see it (None for free practice or not theirs)."""
+        if assignment_id is None:
+            return None
+        mine = [a for a in self.assignments(actor) if a.assignment.id == assignment_id]
+        return mine[0] if mine else None
+
+    def assignments(self, actor: Actor) -> list[LearnerAssignment]:
+        """The actor's assignments in every cohort they learn in, soonest due first."""
+        return learner_assignments(self.engine, actor)
+
+    def cohort_for_code(self, code: str) -> CohortRow:
+        """The cohort a join code opens; CohortError for an unknown or expired code."""
+        with Session(self.engine, expire_on_commit=False) as db:
+            return cohort_by_code(db, code)
+
+    def persona_titles(self) -> dict[str, str]:
+        """Persona id -> title, for naming assignments."""
+        return {pid: entry.persona.title for pid, entry in self.catalog.load().entries.items()}
 
     def persona_of(self, info: SessionInfo) -> Persona:
         """The persona exactly as the session used it, else today's version of it."""
@@ -89,6 +122,8 @@ class AppServices:
     def retry_from(self, session_id: str, learner_index: int, actor: Actor) -> PracticeSession:
         """A new session replaying one of the actor's up to a learner turn ("try again from here")."""
         original = self.resume(session_id, actor)
+        if original.info.assignment_id is not None:  # a retry is another attempt at the assignment
+            assignment_to_practise(self.engine, actor, original.info.assignment_id)
         branch = original.branch(learner_index)
         original.executor.shutdown(wait=False)
         return branch

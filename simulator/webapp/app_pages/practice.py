@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from simulator.app.assignment_views import assignment_banner
 from simulator.app.services import coalesce, collect_ready_feedback
 from simulator.app.state import UIState, services, show_debrief, start_practice, ui_state
 from simulator.app.widgets import feedback_panel, persona_card
@@ -28,6 +29,8 @@ def choose_persona() -> None:
     st.markdown(
         "Choose someone to talk with. Listen well and they open up; fix or judge and they close down."
     )
+    if services().settings.auth != "none":
+        st.caption("Free practice is private: only you see it.")
     entries = list(services().catalog.load().entries.values())
     columns = st.columns(3)
     for position, entry in enumerate(sorted(entries, key=lambda e: (e.persona.difficulty, e.persona.title))):
@@ -52,6 +55,9 @@ def header(state: UIState, session: PracticeSession) -> None:
     with st.expander("The situation and your goal", expanded=not session.learner_turns):
         st.markdown(persona.situation)
         st.markdown(f"**Your goal:** {persona.learner_goal}")
+    assignment = services().assignment(session.info.assignment_id, state.actor)
+    if assignment is not None:
+        st.info(assignment_banner(assignment), icon=":material/assignment:")
     if state.show_openness:
         st.progress(session.state.openness, text=f"How open they are now: {session.state.openness:.2f}")
 
