@@ -1,7 +1,7 @@
 """Batch benchmarks: throughput against a 200 ms server, tokens per turn by mode, the offline grader at 100k.
 
 python benchmarks/bench_batch.py            # everything (each part in a fresh process)
-python benchmarks/bench_batch.py concurrency | tokens | offline
+python benchmarks/bench_batch.py concurrency | tokens | offline | engines
 """
 
 import asyncio
@@ -33,10 +33,6 @@ LATENCY_S = 0.2
 LEVELS = {8: 320, 64: 1280, 256: 2560}  # concurrency -> listener turns graded
 REPEATS = 3
 OFFLINE_TURNS = 100_000
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def llm_spec(server: OpenAIServer, **kwargs) -> GraderSpec:
@@ -217,33 +213,91 @@ def bench_tokens() -> list[dict]:
     return rows
 
 
+def timed_command(arguments: list[str]) -> tuple[float, float]:
+    """(seconds, peak RSS in MB of the largest process) of `python -m simulator batch ...` run to the end."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "simulator", "batch", *arguments],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    seconds = time.perf_counter() - started
+    return seconds, max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+
+
+def grader_alone(corpus: Path) -> float:
+    """Turns per second of the offline grader by itself (chunks of 256, as the batch hands them over)."""
+    grader, requests = load_offline_grader(), grading_requests(corpus)
+    started = time.perf_counter()
+    for start in range(0, len(requests), 256):
+        grader.grade_many(requests[start : start + 256])
+    return len(requests) / (time.perf_counter() - started)
+
+
 def bench_offline() -> dict:
-    """The offline grader alone over 100,000 turns, then the whole pipeline over 100,000 listener turns."""
+    """The offline grader alone over 100,000 turns, then the whole command over 100,000 listener turns
+    (median of REPEATS runs, each in a fresh process and output folder)."""
     with tempfile.TemporaryDirectory() as tmp:
         corpus = make_corpus(Path(tmp) / "in", transcripts=OFFLINE_TURNS // 100, listener_turns=100)
-        grader = load_offline_grader()
-        collected = collect(find_inputs([str(corpus)], Path(tmp) / "none").files, [], 5_000_000)
-        requests = [
-            turn.request() for p in collected.transcripts for turn in p.transcript.listener_turns(p.listener)
-        ]
-        started = time.perf_counter()
-        for start in range(0, len(requests), 256):
-            grader.grade_many(requests[start : start + 256])
-        grader_seconds = time.perf_counter() - started
-        del collected, requests
-        started = time.perf_counter()
-        summary = batch(corpus, Path(tmp) / "out", GraderSpec(kind="offline"))
-        pipeline_seconds = time.perf_counter() - started
+        grader_rate = grader_alone(corpus)
+        runs = [timed_command([str(corpus), "--out", str(Path(tmp) / f"out{n}")]) for n in range(REPEATS)]
+    seconds = statistics.median(run[0] for run in runs)
     return {
-        "turns": summary.graded,
-        "grader_turns_per_s": round(OFFLINE_TURNS / grader_seconds),
-        "pipeline_seconds": round(pipeline_seconds, 1),
-        "pipeline_turns_per_s": round(summary.graded / pipeline_seconds),
-        "peak_rss_mb": round(peak_rss_mb()),
+        "turns": OFFLINE_TURNS,
+        "grader_turns_per_s": round(grader_rate),
+        "command_seconds": round(seconds, 1),
+        "command_turns_per_s": round(OFFLINE_TURNS / seconds),
+        "runs_seconds": [round(run[0], 1) for run in runs],
+        "peak_rss_mb": round(max(run[1] for run in runs)),
     }
 
 
-PARTS = {"concurrency": bench_concurrency, "tokens": bench_tokens, "offline": bench_offline}
+ENGINES = [("local", None), ("processes", 1), ("processes", 2), ("ray", 1), ("ray", 2)]
+
+
+def engine_options(engine: str, workers: int | None) -> list[str]:
+    """Command options for an engine with a number of workers (Ray: tasks in flight, one per CPU)."""
+    if engine == "processes":
+        return ["--engine", "processes", "--workers", str(workers)]
+    if engine == "ray":
+        return ["--engine", "ray", "--concurrency", str(workers)]
+    return []
+
+
+def bench_engines() -> list[dict]:
+    """The whole offline command over 100,000 turns by engine and workers, alternating, median of 2 runs."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = make_corpus(Path(tmp) / "in", transcripts=OFFLINE_TURNS // 100, listener_turns=100)
+        runs: dict[tuple, list[float]] = {config: [] for config in ENGINES}
+        for repeat in range(2):
+            for engine, workers in ENGINES:
+                out = Path(tmp) / f"out-{engine}-{workers}-{repeat}"
+                seconds, _ = timed_command([str(corpus), "--out", str(out), *engine_options(engine, workers)])
+                runs[(engine, workers)].append(seconds)
+        for (engine, workers), seconds in runs.items():
+            median = statistics.median(seconds)
+            rows.append(
+                {
+                    "engine": engine,
+                    "workers": workers or 1,
+                    "seconds": round(median, 1),
+                    "turns_per_s": round(OFFLINE_TURNS / median),
+                    "runs_seconds": [round(value, 1) for value in seconds],
+                }
+            )
+    return rows
+
+
+PARTS = {
+    "concurrency": bench_concurrency,
+    "tokens": bench_tokens,
+    "offline": bench_offline,
+    "engines": bench_engines,
+}
 
 
 def print_part(name: str, result) -> None:

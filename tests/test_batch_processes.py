@@ -1,8 +1,19 @@
 """--engine processes: the same grading in worker processes on this machine gives the same files."""
 
+from simulator.batch.engine import Graders
 from simulator.batch.graders import GraderSpec
+from simulator.batch.runner import PROCESSES_FROM_TURNS, BatchOptions, chosen_engine
 from simulator.batch.tasks import task_spec
-from tests.test_batch_support import DATA, SAMPLE_LISTENERS, make_corpus, output_bytes, read_rows, run
+from tests.test_batch_support import (
+    DATA,
+    SAMPLE_LISTENERS,
+    AsyncEchoGrader,
+    EchoGrader,
+    make_corpus,
+    output_bytes,
+    read_rows,
+    run,
+)
 
 
 def test_worker_processes_write_the_same_files_as_the_local_engine(tmp_path):
@@ -31,3 +42,18 @@ def test_worker_processes_run_a_grader_named_by_import_path_with_the_concurrency
 def test_each_task_gets_its_share_of_the_request_rate():
     assert GraderSpec.model_validate_json(task_spec(GraderSpec(kind="llm", rpm=600), 4)).rpm == 150
     assert GraderSpec.model_validate_json(task_spec(GraderSpec(kind="llm"), 4)).rpm is None
+
+
+def options(**kwargs) -> BatchOptions:
+    return BatchOptions(inputs=[], out="out", **kwargs)
+
+
+def test_auto_uses_worker_processes_only_for_a_large_job_graded_in_process():
+    offline, model = Graders(EchoGrader()), Graders(AsyncEchoGrader())
+    large, small = PROCESSES_FROM_TURNS, PROCESSES_FROM_TURNS - 1
+    assert chosen_engine(options(workers=2), offline, large, given=False) == "processes"
+    assert chosen_engine(options(workers=2), offline, small, given=False) == "local"
+    assert chosen_engine(options(workers=1), offline, large, given=False) == "local"
+    assert chosen_engine(options(workers=2), model, large, given=False) == "local"
+    assert chosen_engine(options(workers=2), offline, large, given=True) == "local"
+    assert chosen_engine(options(engine="ray", workers=2), offline, small, given=True) == "ray"

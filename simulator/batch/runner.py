@@ -18,7 +18,8 @@ from simulator.batch.units import Unit, UnitResult, transcript_units, turn_units
 from simulator.grader.base import Grader
 from simulator.transcripts import DEFAULT_MAX_CHARS
 
-Engine = Literal["local", "processes", "ray"]
+Engine = Literal["auto", "local", "processes", "ray"]
+PROCESSES_FROM_TURNS = 50_000  # in-process grading of more turns than this pays for worker processes
 
 
 class BatchOptions(BaseModel):
@@ -29,7 +30,7 @@ class BatchOptions(BaseModel):
     grader: GraderSpec = Field(default_factory=GraderSpec)
     concurrency: int = Field(8, ge=1)
     listeners: list[str] = Field(default_factory=list)
-    engine: Engine = "local"
+    engine: Engine = "auto"
     workers: int | None = Field(None, ge=1)
     ray_address: str | None = None
     max_chars: int = Field(DEFAULT_MAX_CHARS, gt=0)
@@ -104,7 +105,9 @@ def units_for(db: JobDB, graders: Graders) -> list[Unit]:
     )
 
 
-def grade(db: JobDB, options: BatchOptions, graders: Graders, progress: BatchProgress) -> "Graded":
+def grade(
+    db: JobDB, options: BatchOptions, graders: Graders, progress: BatchProgress, given: bool = False
+) -> "Graded":
     """Grade every pending or failed turn, committing results a batch at a time; returns what this run did."""
     state = db.progress()
     progress.start("Grading", state.total, state.ok)
@@ -119,7 +122,8 @@ def grade(db: JobDB, options: BatchOptions, graders: Graders, progress: BatchPro
             raise FailureLimitReached(failure_limit_reason(counts))
 
     try:
-        run_engine(units, options, graders, take)
+        engine = chosen_engine(options, graders, state.total - state.ok, given)
+        run_engine(units, options, graders, engine, take)
     except FailureLimitReached as exc:
         return Graded(counts, str(exc))
     finally:
@@ -133,13 +137,26 @@ def failure_limit_reason(counts: RunCounts) -> str:
     )
 
 
-def run_engine(units: list[Unit], options: BatchOptions, graders: Graders, on_result) -> None:
+def chosen_engine(options: BatchOptions, graders: Graders, pending: int, given: bool) -> Engine:
+    """The engine asked for; `auto` is worker processes for a large job graded in-process (the offline
+    grader) on a machine with more than one core, else the local engine. A grader object passed in
+    (`given`) can only run here."""
+    if options.engine != "auto":
+        return options.engine
+    from simulator.batch.process_engine import default_workers
+
+    in_process = not graders.is_async and graders.transcript is None
+    many = pending >= PROCESSES_FROM_TURNS and (options.workers or default_workers()) > 1
+    return "processes" if in_process and many and not given else "local"
+
+
+def run_engine(units: list[Unit], options: BatchOptions, graders: Graders, engine: Engine, on_result) -> None:
     """Hand the units to the chosen engine."""
-    if options.engine == "ray":
+    if engine == "ray":
         from simulator.batch.ray_engine import run_ray
 
         run_ray(units, options.grader, graders, options.concurrency, options.ray_address, on_result)
-    elif options.engine == "processes":
+    elif engine == "processes":
         from simulator.batch.process_engine import default_workers, run_processes
 
         workers = options.workers or default_workers()
@@ -171,7 +188,7 @@ def run_batch(
             prepare(
                 db, options, found, {**description, "fingerprint": fingerprint(found, description)}, progress
             )
-        graded = grade(db, options, graders, progress)
+        graded = grade(db, options, graders, progress, given=grader is not None)
         files = write_outputs(db, options.out)
         return summarise(db, options.out, graders.name, resumed, graded, time.monotonic() - started, files)
     finally:
