@@ -1,6 +1,7 @@
 """Files in and out: UTF-8 input read with the line of a bad byte, outputs written atomically (a
 temporary file in the same folder, then a rename) with cells a spreadsheet shows as text."""
 
+import functools
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -112,7 +113,15 @@ def replacing(path: Path, newline: str | None = None, encoding: str = "utf-8") -
         yield stream
 
 
+@functools.cache
+def process_umask() -> int:
+    """The process's umask (read once: reading it means setting it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _keep_mode(path: Path, partial: str) -> None:
-    """Give the new file the permissions of the file it replaces (a new file keeps the private 0600)."""
-    if path.exists():
-        os.chmod(partial, path.stat().st_mode & 0o7777)
+    """Give the new file the permissions of the file it replaces, or those a plain open() would give."""
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~process_umask()
+    os.chmod(partial, mode)

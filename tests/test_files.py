@@ -1,0 +1,42 @@
+"""Atomic output files: complete or untouched, and with the permissions a plain write would give."""
+
+import os
+
+import pytest
+
+from simulator.files import replacing, spreadsheet_text
+
+
+def test_a_new_output_gets_the_permissions_of_a_plain_write(tmp_path):
+    plain, atomic = tmp_path / "plain.csv", tmp_path / "atomic.csv"
+    plain.write_text("a", encoding="utf-8")
+    with replacing(atomic) as stream:
+        stream.write("a")
+    assert oct(atomic.stat().st_mode & 0o777) == oct(plain.stat().st_mode & 0o777)
+
+
+def test_a_replaced_output_keeps_its_permissions_and_a_failed_write_leaves_it_as_it_was(tmp_path):
+    target = tmp_path / "report.html"
+    target.write_text("old", encoding="utf-8")
+    os.chmod(target, 0o600)
+    with pytest.raises(RuntimeError), replacing(target) as stream:
+        stream.write("half")
+        raise RuntimeError("crash mid-write")
+    assert target.read_text(encoding="utf-8") == "old" and list(tmp_path.iterdir()) == [target]
+    with replacing(target) as stream:
+        stream.write("new")
+    assert target.read_text(encoding="utf-8") == "new" and target.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("cell", ['=HYPERLINK("x")', "+1", "-2+3", "@SUM(A1)", "\tx"])
+def test_formula_like_text_is_written_as_text(cell):
+    assert spreadsheet_text(cell) == "'" + cell
+
+
+def test_plain_text_and_numbers_are_left_alone():
+    assert [spreadsheet_text(v) for v in ("It sounds hard.", -3, 2.5, None)] == [
+        "It sounds hard.",
+        -3,
+        2.5,
+        None,
+    ]
