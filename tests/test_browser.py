@@ -1,25 +1,14 @@
 """End to end in a real browser: `listenlab app` on 127.0.0.1, four turns in Chromium, then the debrief."""
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from tests.chromium import CHROMIUM, launch_chromium
-from tests.fixtures_db import free_port
+from tests.browser_app import ARTIFACTS, headless_chromium, running_app, say, wait_idle
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 expect = playwright_api.expect
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "artifacts"
 TURNS = [
     "It sounds like you've had a horrible week.",
     "What's been the hardest part?",
@@ -28,86 +17,17 @@ TURNS = [
 ]
 
 
-def app_command(port: int) -> list[str]:
-    """`listenlab app` (through `python -m simulator`, the console script's entry point) on 127.0.0.1."""
-    from simulator import cli
-
-    wired = any(command.name == "app" for command in cli.app.registered_commands)
-    module = "simulator" if wired else "simulator.cli_app"
-    return [sys.executable, "-m", module, "app", "--address", "127.0.0.1", "--port", str(port)]
-
-
-def wait_until_healthy(base_url: str, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the app exited early with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError("the app did not become healthy")
-
-
 @pytest.fixture
-def app_url(tmp_path) -> Iterator[str]:
-    """The app, started with `listenlab app` on a free port, with its own database and persona folder."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "LISTENLAB_DB_URL": f"sqlite:///{tmp_path / 'app.db'}",
-        "LISTENLAB_PERSONAS_DIR": str(tmp_path / "personas"),
-        "LISTENLAB_SPEAKER": "scripted",
-        "LISTENLAB_GRADER": "offline",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
-    log = (tmp_path / "app.log").open("w")
-    process = subprocess.Popen(app_command(port), cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        try:
-            wait_until_healthy(f"http://127.0.0.1:{port}", process)
-        except (RuntimeError, TimeoutError) as exc:
-            raise RuntimeError(f"{exc}:\n{(tmp_path / 'app.log').read_text()}") from exc
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+def app_url(tmp_path):
+    """The app, started with `listenlab app` on a free port, for the one local learner (no login)."""
+    with running_app(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
 def browser():
-    if not CHROMIUM.is_file():
-        pytest.skip(f"Chromium is missing at {CHROMIUM} (apt-get install chromium)")
-    with playwright_api.sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
+    with headless_chromium() as chromium:
         yield chromium
-        chromium.close()
-
-
-def wait_idle(page) -> None:
-    """Until the app's script run has finished (Streamlit marks its root element)."""
-    page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for(timeout=15000)
-
-
-def say(page, text: str) -> None:
-    messages = page.get_by_test_id("stChatMessage")
-    before = messages.count()
-    page.get_by_test_id("stChatInputTextArea").fill(text)
-    page.keyboard.press("Enter")
-    page.wait_for_function(
-        "n => { const m = document.querySelectorAll('[data-testid=stChatMessage]');"
-        " const c = m.length >= n && m[n - 1].querySelector('[data-testid=stChatMessageContent]');"
-        " return c && c.innerText.trim().length > 0; }",
-        arg=before + 2,
-        timeout=15000,
-    )
-    wait_idle(page)
 
 
 def test_a_learner_practises_four_turns_and_reads_the_debrief(app_url, browser):

@@ -17,7 +17,8 @@ TOKEN_KEY = "listenlab-token"
 
 def browser_token() -> str | None:
     """The session token this browser holds: its login cookie (read when the page loaded)."""
-    return st.context.cookies.get(COOKIE_NAME) or st.session_state.get(TOKEN_KEY)
+    cookie = st.context.cookies.get(COOKIE_NAME)
+    return cookie if isinstance(cookie, str) and cookie else st.session_state.get(TOKEN_KEY)
 
 
 def identity_actor(svc: AppServices) -> Actor | None:
