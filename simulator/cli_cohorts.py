@@ -1,22 +1,24 @@
-"""`listenlab users`, `cohort` and `purge`: accounts, cohorts, assignments and retention, for an admin."""
+"""`listenlab cohort`: create cohorts, join them by code, assign personas, list and remove members, and
+write the gradebook report; `register` adds it with `users` and `purge` to the command line."""
 
-import json
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
-from sqlalchemy.engine import Engine
 
 from simulator import accounts, cohorts
-from simulator.access import AccessDenied
 from simulator.assignments import PassCriteria
-from simulator.files import FileProblem
+from simulator.cli_accounts import (
+    console,
+    print_json,
+    purge,
+    refusing_bad_input,
+    say,
+    store,
+    users_app,
+)
 from simulator.settings import Settings
 from simulator.terminal import terminal_text
 
@@ -26,103 +28,15 @@ CRITERIA_OPTIONS = {
     "max_roadblock_rate": "--max-roadblock-rate",
     "min_learner_turns": "--min-turns",
 }
-REFUSALS = (accounts.AccountError, cohorts.CohortError, AccessDenied, FileProblem)
 
-users_app = typer.Typer(help="Create user accounts, list them and set their roles.", no_args_is_help=True)
 cohort_app = typer.Typer(
     help="Cohorts: create, join, assign personas, members, the gradebook report.", no_args_is_help=True
 )
-console = Console(soft_wrap=True)
-errors = Console(stderr=True, soft_wrap=True)
-
-
-def say(text: str) -> None:
-    """A line for the terminal: no markup read in it, no escape sequences let through."""
-    console.print(terminal_text(text), markup=False, highlight=False)
-
-
-def print_json(value: object) -> None:
-    sys.stdout.write(json.dumps(value, indent=2) + "\n")
-
-
-@contextmanager
-def refusing_bad_input() -> Iterator[None]:
-    """A refused request becomes its one-line message on stderr and exit code 2 (nothing was stored)."""
-    try:
-        yield
-    except REFUSALS as exc:
-        errors.print(terminal_text(str(exc)), markup=False, highlight=False)
-        raise typer.Exit(2) from exc
-
-
-def store() -> Engine:
-    """The configured database (LISTENLAB_DB_URL), migrated to the latest schema."""
-    from simulator.store import open_store
-
-    return open_store(Settings().db_url)
 
 
 def join_link(code: str) -> str:
     """Where a learner joins with a code: the app at LISTENLAB_BASE_URL (else the local address)."""
     return f"{(Settings().base_url or DEFAULT_APP_URL).rstrip('/')}/join?code={code}"
-
-
-def read_password() -> str:
-    """One line of stdin, its line ending removed (everything else in it is part of the password)."""
-    return sys.stdin.readline().removesuffix("\n").removesuffix("\r")
-
-
-@users_app.command("add")
-def add_user(
-    name: str = typer.Argument(..., help="User name (2-64 letters, digits, '.', '_', '@' or '-')."),
-    role: str = typer.Option("learner", "--role", help="learner | facilitator | admin."),
-    password_stdin: bool = typer.Option(
-        False, "--password-stdin", help="Read the password from the first line of stdin."
-    ),
-):
-    """Create an account (without --password-stdin it has no password: it signs in through the identity
-    provider only)."""
-    password = read_password() if password_stdin else None
-    with refusing_bad_input():
-        user = accounts.create_user(store(), name, role, password=password)
-    say(f"Created {user.role} {user.username}.")
-
-
-@users_app.command("list")
-def list_users(as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
-    """Every account with its role."""
-    users = accounts.list_users(store())
-    if as_json:
-        print_json([user_json(user) for user in users])
-        return
-    table = Table("user", "role", "sign-in", "created", title=f"{len(users)} users")
-    for user in users:
-        table.add_row(user.username, user.role, sign_in_of(user), f"{user.created_at:%Y-%m-%d}")
-    console.print(table)
-
-
-def sign_in_of(user) -> str:
-    return "password" if user.password_hash else "identity provider" if user.oidc_subject else "none yet"
-
-
-def user_json(user) -> dict:
-    return {
-        "username": user.username,
-        "role": user.role,
-        "sign_in": sign_in_of(user),
-        "created_at": user.created_at.isoformat(),
-    }
-
-
-@users_app.command("role")
-def set_role(
-    name: str = typer.Argument(..., help="User name."),
-    role: str = typer.Argument(..., help="learner | facilitator | admin."),
-):
-    """Change a user's role."""
-    with refusing_bad_input():
-        user = accounts.set_role(store(), name, role)
-    say(f"{user.username} is now a {user.role}.")
 
 
 @cohort_app.command("create")
@@ -285,21 +199,6 @@ def report(
         )
     for path, what in written:
         say(f"Wrote {what} to {path}.")
-
-
-def purge(
-    older_than: int = typer.Option(
-        ..., "--older-than", help="Remove sessions that ended more than this many days ago."
-    ),
-):
-    """Remove ended sessions past a retention period, with their turns, grades and reviews."""
-    from simulator.privacy import purge_ended_sessions
-
-    if older_than < 0:
-        errors.print("--older-than must be 0 days or more.")
-        raise typer.Exit(2)
-    removed = purge_ended_sessions(store(), older_than)
-    say(f"Removed {removed} session(s) that ended more than {older_than} day(s) ago.")
 
 
 def register(app: typer.Typer) -> None:

@@ -4,7 +4,9 @@ the metrics recomputed with the effective grades, and how often facilitators agr
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import ScalarSelect
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from simulator.access import Actor, can_review_session, require
@@ -153,30 +155,34 @@ def turn_notes(engine: Engine, actor: Actor, session_id: str) -> dict[int, list[
 
 def cohort_overrides(db: Session, cohort_id: int) -> list[tuple[GradeOverrideRow, TurnRow, str]]:
     """The newest override of each overridden turn in a cohort's assignment sessions, with its turn and
-    the persona line it answered."""
+    the persona line it answered (one query, however many overrides)."""
     rows = db.exec(
-        select(GradeOverrideRow, TurnRow)
+        select(GradeOverrideRow, TurnRow, _persona_line_before())
         .join(TurnRow, col(TurnRow.id) == col(GradeOverrideRow.turn_id))
         .join(SessionRow, col(SessionRow.id) == col(TurnRow.session_id))
         .join(AssignmentRow, col(AssignmentRow.id) == col(SessionRow.assignment_id))
         .where(AssignmentRow.cohort_id == cohort_id)
         .order_by(col(GradeOverrideRow.created_at), col(GradeOverrideRow.id))
     ).all()
-    newest = {turn.id: (override, turn) for override, turn in rows}
-    return [(override, turn, _persona_line_before(db, turn)) for override, turn in newest.values()]
+    newest = {turn.id: (override, turn, line or "") for override, turn, line in rows}
+    return list(newest.values())
 
 
-def _persona_line_before(db: Session, turn: TurnRow) -> str:
-    row = db.exec(
-        select(TurnRow.text)
+def _persona_line_before() -> ScalarSelect:
+    """The text of the last persona turn before the selected turn of the same session (a subquery)."""
+    persona = aliased(TurnRow)
+    return (
+        select(persona.text)
         .where(
-            TurnRow.session_id == turn.session_id,
-            TurnRow.turn_index < turn.turn_index,
-            TurnRow.role == "persona",
+            persona.session_id == TurnRow.session_id,
+            persona.turn_index < TurnRow.turn_index,
+            persona.role == "persona",
         )
-        .order_by(col(TurnRow.turn_index).desc())
-    ).first()
-    return row or ""
+        .order_by(col(persona.turn_index).desc())
+        .limit(1)
+        .correlate(TurnRow)
+        .scalar_subquery()
+    )
 
 
 @dataclass(frozen=True)
