@@ -1,7 +1,9 @@
 """Fixtures for driving the Streamlit app with AppTest: a private store and persona folder, a fake grader."""
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import streamlit as st
@@ -9,11 +11,13 @@ import yaml
 from streamlit.testing.v1 import AppTest
 
 from simulator import backends
+from simulator.app.auth import TOKEN_KEY
 from simulator.app.catalog import PersonaCatalog
 from simulator.app.services import AppServices, build_services
 from simulator.grader.base import GradeRequest
 from simulator.grades import TurnGrade
 from simulator.labels import Label
+from simulator.logins import issue_ticket, redeem_ticket
 from simulator.settings import Settings
 from simulator.webapp import APP_SCRIPT, PAGES_DIR
 from tests.persona_factory import persona_data
@@ -113,3 +117,49 @@ def say(at: AppTest, *turns: str) -> AppTest:
         at.chat_input[0].set_value(text).run()
         assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+HOME, JOIN = str(PAGES_DIR / "home.py"), str(PAGES_DIR / "join.py")
+COHORT, LOGIN = str(PAGES_DIR / "cohort.py"), str(PAGES_DIR / "login.py")
+
+
+@pytest.fixture
+def local_env(app_env, monkeypatch) -> Path:
+    """app_env with local accounts (LISTENLAB_AUTH=local)."""
+    monkeypatch.setenv("LISTENLAB_AUTH", "local")
+    st.cache_resource.clear()
+    return app_env
+
+
+def login_token(engine, actor) -> str:
+    """The session token a browser holds after logging in as `actor` (a ticket, traded)."""
+    return redeem_ticket(engine, issue_ticket(engine, actor))
+
+
+def browser_of(token: str | None) -> AppTest:
+    """A fresh browser session holding this login (AppTest cannot send the cookie: the token goes where
+    the app reads it when no cookie came)."""
+    at = new_app()
+    if token:
+        at.session_state[TOKEN_KEY] = token
+    return at
+
+
+def page_as(token: str | None, path: str, **query: str) -> AppTest:
+    """A fresh browser session of a logged-in user, opened on one page."""
+    at = browser_of(token).run()
+    at.query_params.update(query)
+    return at.switch_page(path).run()
+
+
+def redirect_target(at: AppTest) -> str | None:
+    """Where the page sent the browser (window.location.replace in an st.html script), if anywhere."""
+    for element in at.get("html"):
+        found = re.search(r'window\.location\.replace\("([^"]+)"\)', element.proto.body)
+        if found:
+            return found.group(1)
+    return None
+
+
+def ticket_in(url: str) -> str:
+    return parse_qs(urlsplit(url).query)["ticket"][0]
