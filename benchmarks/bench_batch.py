@@ -217,14 +217,13 @@ def timed_command(arguments: list[str]) -> tuple[float, float]:
     """(seconds, peak RSS in MB of the largest process) of `python -m simulator batch ...` run to the end."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "simulator", "batch", *arguments],
-        cwd=ROOT,
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    command = [sys.executable, "-m", "simulator", "batch", *arguments]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(command)} exited {done.returncode}:\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
+        )
     return seconds, max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
 
 

@@ -115,3 +115,18 @@ def test_tokens_are_metered_per_task():
     one, three = asyncio.run(both())
     assert (one.calls, one.input_tokens, one.output_tokens) == (1, 10, 3)
     assert (three.calls, three.input_tokens) == (3, 30)
+
+
+@pytest.mark.parametrize("rpm", [float("inf"), float("nan"), 0.0, -5.0])
+def test_a_request_rate_must_be_finite_and_positive(rpm):
+    with pytest.raises(ValueError, match="finite number of requests per minute above 0"):
+        ResilientBackend(ScriptedBackend(), FAST, rpm=rpm)
+
+
+def test_the_grader_spec_refuses_an_infinite_rate():
+    from pydantic import ValidationError
+
+    from simulator.batch.graders import GraderSpec
+
+    with pytest.raises(ValidationError, match="finite number"):
+        GraderSpec(kind="llm", rpm=float("inf"))

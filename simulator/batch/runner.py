@@ -105,9 +105,16 @@ def units_for(db: JobDB, graders: Graders) -> list[Unit]:
     )
 
 
+class Graded(NamedTuple):
+    """What the grading phase of this run did, and why it stopped early (None when it did not)."""
+
+    counts: RunCounts
+    stopped: str | None = None
+
+
 def grade(
     db: JobDB, options: BatchOptions, graders: Graders, progress: BatchProgress, given: bool = False
-) -> "Graded":
+) -> Graded:
     """Grade every pending or failed turn, committing results a batch at a time; returns what this run did."""
     state = db.progress()
     progress.start("Grading", state.total, state.ok)
@@ -163,13 +170,6 @@ def run_engine(units: list[Unit], options: BatchOptions, graders: Graders, engin
         run_processes(units, options.grader, graders, options.concurrency, workers, on_result)
     else:
         run_local(units, graders, options.concurrency if graders.is_async else 1, on_result)
-
-
-class Graded(NamedTuple):
-    """What the grading phase of this run did, and why it stopped early (None when it did not)."""
-
-    counts: RunCounts
-    stopped: str | None = None
 
 
 def run_batch(
