@@ -2,21 +2,24 @@
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
 )
 
 from simulator.files import FileProblem, utf8_text
-from simulator.labels import ROADBLOCKS, Label
+from simulator.labels import LISTENING, ROADBLOCKS, Label
 
 PERSONAS_DIR = Path(__file__).resolve().parent / "data" / "personas"
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -27,6 +30,25 @@ MAX_PROBLEMS = 50
 # What PyYAML's safe constructors raise for a value they cannot build (besides its own errors).
 BUILD_ERRORS = (ValueError, TypeError, AttributeError, LookupError, ArithmeticError)
 Line = Annotated[str, Field(min_length=1)]
+MIN_EXEMPLAR_CHARS = 15
+MAX_EXEMPLAR_CHARS = 240
+MAX_EXEMPLARS = 12  # per kind and layer
+# A blank to fill in ("It sounds like ..."), a placeholder ("[feeling]", "<name>") or "___".
+BLANK = re.compile(r"\.\.\.|\u2026|__|[\[\]{}<>]")
+
+
+def _a_reply(text: str) -> str:
+    if BLANK.search(text):
+        raise ValueError("an exemplar is a whole reply, not a template: no '...', '___' or brackets")
+    return text
+
+
+Exemplar = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=MIN_EXEMPLAR_CHARS, max_length=MAX_EXEMPLAR_CHARS),
+    AfterValidator(_a_reply),
+]
+ExemplarPool = Annotated[list[Exemplar], Field(min_length=2, max_length=MAX_EXEMPLARS)]
 
 
 class Strict(BaseModel):
@@ -76,6 +98,44 @@ class Dynamics(Strict):
         return self
 
 
+class Exemplars(Strict):
+    """Skilled listening replies to one layer's lines, in the learner's voice, shown as suggestions."""
+
+    reflection: ExemplarPool = Field(description="Puts what they said or feel into other words.")
+    validation: ExemplarPool = Field(description="Accepts the feeling as real and understandable.")
+    open_question: ExemplarPool = Field(description="A curious question that invites them to say more.")
+
+    @field_validator("reflection", "validation")
+    @classmethod
+    def _statements(cls, replies: list[str]) -> list[str]:
+        questions = [reply for reply in replies if reply.endswith("?")]
+        if questions:
+            raise ValueError(
+                f"a statement, not a question (that belongs under open_question): {questions[0]!r}"
+            )
+        return replies
+
+    @field_validator("open_question")
+    @classmethod
+    def _questions(cls, replies: list[str]) -> list[str]:
+        statements = [reply for reply in replies if not reply.endswith("?")]
+        if statements:
+            raise ValueError(f"an open question ends with '?': {statements[0]!r}")
+        return replies
+
+    @model_validator(mode="after")
+    def _each_reply_once(self) -> "Exemplars":
+        replies = [*self.reflection, *self.validation, *self.open_question]
+        repeated = sorted({reply for reply in replies if replies.count(reply) > 1})
+        if repeated:
+            raise ValueError(f"an exemplar appears twice: {repeated[0]!r}")
+        return self
+
+    def of(self, kind: Label) -> list[str]:
+        """The replies of one listening kind (none for a label that is not one)."""
+        return list(getattr(self, kind.value, []) if kind in LISTENING else [])
+
+
 class DisclosureLayer(Strict):
     """One layer of what the persona reveals once openness reaches `unlock_at`."""
 
@@ -84,6 +144,10 @@ class DisclosureLayer(Strict):
     disclosure: str = Field(min_length=10, description="What the persona is ready to reveal here.")
     lines: list[Line] = Field(min_length=2, description="Said after a reflection or validation.")
     answers: list[Line] = Field(min_length=2, description="Said after an open question.")
+    exemplars: Exemplars | None = Field(
+        default=None,
+        description="Better replies to this layer's lines, shown to the learner after a missed move.",
+    )
 
 
 class AuthoredLines(Strict):
@@ -132,6 +196,21 @@ class Persona(Strict):
         if thresholds[0] != 0:
             raise ValueError("the first layer must unlock at 0")
         return layers
+
+    @field_validator("layers")
+    @classmethod
+    def _exemplars_for_every_layer_or_none(cls, layers: list[DisclosureLayer]) -> list[DisclosureLayer]:
+        missing = [f"{i} ({layer.name!r})" for i, layer in enumerate(layers) if layer.exemplars is None]
+        if missing and len(missing) < len(layers):
+            raise ValueError(
+                f"some layers have exemplars, so every layer needs them; missing: {', '.join(missing)}"
+            )
+        return layers
+
+    @property
+    def has_exemplars(self) -> bool:
+        """True when every layer carries exemplar replies (shipped personas always do)."""
+        return all(layer.exemplars is not None for layer in self.layers)
 
 
 class PersonaError(ValueError):

@@ -4,6 +4,7 @@ import hashlib
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from simulator.coaching import coached
 from simulator.dynamics import PersonaState, advance, initial_state
 from simulator.grader.base import Grader, GradeRequest
 from simulator.grades import TurnGrade
@@ -179,7 +180,8 @@ class PracticeSession:
     def _move_persona(self, turn: TurnRecord, request: GradeRequest) -> None:
         """Grade the turn fast (unless it already has an ok fast grade) and move the persona by it."""
         if turn.fast_grade is None or not turn.fast_grade.ok:
-            turn.fast_grade = safe_grade(self.fast_grader, request)
+            grade = safe_grade(self.fast_grader, request)
+            turn.fast_grade = coached(self.persona, self.turns, turn.index, grade)
         self.state = advance(self.persona, self.state, turn.fast_grade)
         turn.openness = self.state.openness
 
@@ -190,7 +192,7 @@ class PracticeSession:
             self.pending[turn.index] = self.executor.submit(safe_grade, self.feedback_grader, request)
 
     def _record_grade(self, turn: TurnRecord, grade: TurnGrade) -> None:
-        turn.grade = grade
+        turn.grade = coached(self.persona, self.turns, turn.index, grade)
         self.recorder.save_turn(self.id, turn)
 
     def stream_reply(self) -> Iterator[str]:
