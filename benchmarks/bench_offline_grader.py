@@ -2,7 +2,8 @@
 
 Usage: python benchmarks/bench_offline_grader.py [--turns 5000] [--json OUT.json]
 Turns are real listener turns from evals/data (cycled to the requested count). The process is
-pinned to one CPU and numeric libraries to one thread before numpy is imported.
+pinned to one CPU and numeric libraries to one thread before numpy is imported. Figures: load time,
+turns/s batched and one at a time, milliseconds per turn one at a time (median, p99), artifact size.
 """
 
 import os
@@ -77,6 +78,18 @@ def turns_per_second(grader, requests, batch: int) -> float:
     return len(requests) / best
 
 
+def latencies_ms(grader, requests) -> dict[str, float]:
+    """Median and 99th-percentile milliseconds of grading one turn at a time (`grade`)."""
+    times = []
+    for request in requests:
+        started = time.perf_counter()
+        grader.grade(request)
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    p99 = times[int(0.99 * (len(times) - 1))]
+    return {"median": round(statistics.median(times), 3), "p99": round(p99, 3)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=5000)
@@ -92,6 +105,7 @@ def main() -> None:
         "load_seconds": round(load_seconds(), 3),
         "turns_per_second_batched": round(turns_per_second(grader, requests, 256)),
         "turns_per_second_one_by_one": round(turns_per_second(grader, requests[:1000], 1)),
+        "ms_per_turn_one_by_one": latencies_ms(grader, requests[:2000]),
         "mean_characters_per_turn": round(statistics.mean(len(r.text) for r in requests), 1),
         "artifact_megabytes": round(_artifact_bytes() / 1e6, 2),
     }

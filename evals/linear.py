@@ -26,7 +26,7 @@ THRESHOLD_GRID = np.round(np.arange(0.15, 0.86, 0.05), 2)
 class LinearSettings:
     """Hyper-parameters chosen on the dev split."""
 
-    features: FeatureConfig = field(default_factory=lambda: FeatureConfig(char_weight=0.25))
+    features: FeatureConfig = field(default_factory=lambda: FeatureConfig(char_weight=0.5, cues=True))
     c_presence: float = 4.0
     c_primary: float = 4.0
     authored_weight: float = 2.0

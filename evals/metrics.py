@@ -3,10 +3,12 @@
 from collections.abc import Sequence
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sklearn.metrics import cohen_kappa_score, confusion_matrix, precision_recall_fscore_support
 
-from simulator.labels import ALL_LABELS, Label
+from simulator.labels import ALL_LABELS, Label, family
+
+FAMILIES = ("listening", "neutral", "roadblock")
 
 
 class LabelScore(BaseModel):
@@ -31,6 +33,7 @@ class Agreement(BaseModel):
     primary_kappa: float
     labels: list[Label]
     confusion: list[list[int]]  # rows: gold primary, columns: predicted primary
+    family_f1: dict[str, float] = Field(default_factory=dict)  # mean label F1 per label family
 
 
 def presence_matrix(
@@ -70,6 +73,16 @@ def macro_f1(scores: Sequence[LabelScore]) -> float:
     """Mean F1 over the labels that occur in the gold data (absent labels would only add noise)."""
     present = [score.f1 for score in scores if score.support > 0]
     return float(np.mean(present)) if present else 0.0
+
+
+def family_f1(scores: Sequence[LabelScore]) -> dict[str, float]:
+    """Per label family (listening, neutral, roadblock): the mean F1 of its labels present in gold."""
+    found = {}
+    for name in FAMILIES:
+        present = [s.f1 for s in scores if family(s.label) == name and s.support > 0]
+        if present:
+            found[name] = float(np.mean(present))
+    return found
 
 
 def primary_kappa(gold: Sequence[Label], predicted: Sequence[Label]) -> float:
@@ -117,4 +130,5 @@ def agreement(
         primary_kappa=primary_kappa(gold_primary, predicted_primary) if gold_primary else 0.0,
         labels=list(ALL_LABELS),
         confusion=primary_confusion(gold_primary, predicted_primary),
+        family_f1=family_f1(scores),
     )

@@ -41,7 +41,9 @@ caption{font-weight:600;text-align:left;padding:.3rem 0}
 <tr><td>primary macro-F1</td><td>{{ "%.3f"|format(a.primary_macro_f1) }}</td></tr>
 <tr><td>primary accuracy</td><td>{{ "%.3f"|format(a.primary_accuracy) }}</td></tr>
 <tr><td>Cohen's kappa (primary)</td><td>{{ "%.3f"|format(a.primary_kappa) }}</td></tr>
-</table>
+{% for name, f1 in a.family_f1.items() %}<tr><td>label F1, {{ name }} family</td>
+<td>{{ "%.3f"|format(f1) }}</td></tr>
+{% endfor %}</table>
 <table><caption>Per label (presence)</caption>
 <tr><th>label</th><th>precision</th><th>recall</th><th>F1</th><th>gold</th><th>predicted</th></tr>
 {% for s in a.per_label %}<tr><td>{{ names[s.label] }}</td>
@@ -75,6 +77,9 @@ def summary_table(result: Agreement, grader: str) -> Table:
         f"macro-F1 {result.macro_f1:.3f} · primary macro-F1 {result.primary_macro_f1:.3f} · "
         f"primary accuracy {result.primary_accuracy:.3f} · Cohen's kappa {result.primary_kappa:.3f}"
     )
+    if result.family_f1:
+        families = " · ".join(f"{name} {f1:.3f}" for name, f1 in result.family_f1.items())
+        table.caption += f"\nlabel F1 by family: {families}"
     return table
 
 

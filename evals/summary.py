@@ -1,17 +1,19 @@
 """Render the results tables of evals/README.md from evals/results/*.json (`python -m evals.summary`).
 
-The block between the README's `results:start` and `results:end` markers is replaced, so the
-published figures are always the ones the last training and comparison runs wrote.
+The blocks between the README's `results:start`/`results:end` and `agreement:start`/`agreement:end`
+markers are replaced, so the published figures are always the ones the last runs wrote.
 """
 
 import json
 from pathlib import Path
 
+from evals.agreement import markdown_table
 from simulator.labels import ALL_LABELS
 
 RESULTS = Path(__file__).parent / "results"
 README = Path(__file__).parent / "README.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
+AGREEMENT_START, AGREEMENT_END = "<!-- agreement:start -->", "<!-- agreement:end -->"
 
 
 def _read(name: str) -> dict:
@@ -34,8 +36,9 @@ def comparison_table(shipped: dict, embedding: dict) -> list[str]:
     ]
     for name, result in shipped.get("test", {}).items():
         lines.append(_row(f"n-grams (shipped), {name}", result))
-    for name, result in shipped.get("cross_domain", {}).items():
-        lines.append(_row(f"n-grams, {name}", result))
+    for name, methods in shipped.get("cross_domain", {}).items():
+        for method, result in methods.items():
+            lines.append(_row(f"n-grams ({method}), {name}", result))
     for name in ("annomi_test", "authored_test"):
         if name in embedding:
             lines.append(_row(f"MiniLM embeddings, {name}", embedding[name]))
@@ -79,7 +82,7 @@ def confusion_table(result: dict) -> list[str]:
 
 def _settings_line(settings: dict) -> str:
     features = settings["features"]
-    flags = [name for name in ("positions", "shape", "context") if features[name]]
+    flags = [name for name in ("positions", "shape", "context", "cues") if features.get(name)]
     return (
         f"Chosen on dev: C = {settings['c_presence']:g}, "
         f"authored rows weigh {settings['authored_weight']:g}, "
@@ -93,16 +96,20 @@ def _settings_line(settings: dict) -> str:
 def search_table(shipped: dict) -> list[str]:
     """Every setting tried on dev, in the order of the coordinate search."""
     lines = [
-        "| dev score | C | authored weight | char weight | char n-grams | word trigrams "
-        "| context | positions | shape |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| dev score | AnnoMI dev | authored dev | cross-domain dev | C | authored weight | char weight "
+        "| char n-grams | word trigrams | context | positions | shape | cues |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for step in shipped.get("search", []):
         s, f = step["settings"], step["settings"]["features"]
+        parts = " | ".join(
+            f"{step[name]:.4f}" if name in step else "–"
+            for name in ("annomi_dev", "authored_dev", "cross_domain_dev")
+        )
         lines.append(
-            f"| {step['dev_score']:.4f} | {s['c_presence']:g} | {s['authored_weight']:g} | "
+            f"| {step['dev_score']:.4f} | {parts} | {s['c_presence']:g} | {s['authored_weight']:g} | "
             f"{f['char_weight']:g} | {f['char_min']}-{f['char_max']} | {f['word_trigrams']} | "
-            f"{f['context']} | {f['positions']} | {f['shape']} |"
+            f"{f['context']} | {f['positions']} | {f['shape']} | {f.get('cues', False)} |"
         )
     return lines
 
@@ -145,12 +152,29 @@ def render() -> str:
     return "\n".join(parts)
 
 
+def render_agreement() -> str:
+    """The agreement table from evals/results/agreement.json."""
+    figures = _read("agreement.json")
+    if not figures:
+        return "(no agreement figures yet: run `python -m evals.train`)"
+    return "\n".join(markdown_table(figures))
+
+
+def replace_block(text: str, start: str, end: str, block: str) -> str:
+    """`text` with what lies between the two markers replaced by `block` (unchanged without markers)."""
+    if start not in text or end not in text:
+        return text
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{block}\n{end}{tail}"
+
+
 def main() -> None:
-    """Rewrite the generated block of evals/README.md."""
+    """Rewrite the generated blocks of evals/README.md."""
     text = README.read_text(encoding="utf-8")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    README.write_text(f"{head}{START}\n{render()}\n{END}{tail}", encoding="utf-8")
+    text = replace_block(text, START, END, render())
+    text = replace_block(text, AGREEMENT_START, AGREEMENT_END, render_agreement())
+    README.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from evals import agreement as agreement_file
 from evals.linear import (
     LinearSettings,
     build_vocabulary,
@@ -27,13 +28,18 @@ from evals.linear import (
 from evals.metrics import Agreement, agreement
 from evals.records import DATA_DIR, LabelledTurn, authored_files, read_labelled
 from evals.split import is_annomi, select
-from simulator.grader.offline import ARTIFACT_NAME, LinearArtifact, save_artifact
+from evals.summary import README
+from evals.summary import main as render_readme
+from simulator.grader.features import FeatureConfig
+from simulator.grader.offline import ARTIFACT_NAME, LinearArtifact, load_offline_grader, save_artifact
 from simulator.labels import ALL_LABELS, Label
 
 MODEL_DIR = Path(__file__).resolve().parents[1] / "simulator" / "grader" / "model"
 RESULTS = Path(__file__).parent / "results" / "offline_grader.json"
 MAJOR_VERSION = "1"
 MAPPING_MARGIN = 0.01  # ~0.75 bootstrap standard errors of the authored-dev score (629 rows)
+PREVIOUS_METHOD = LinearSettings(features=FeatureConfig(char_weight=0.5), roadblock_rule=True)
+PERSONAL_SETTINGS = frozenset({"peer_support", "forum", "friend", "partner", "family"})
 
 
 @dataclass(frozen=True)
@@ -133,15 +139,39 @@ DIMENSIONS: dict[str, list[Callable[[LinearSettings], LinearSettings]]] = {
     "positions": [_features(positions=flag) for flag in (True, False)],
     "shape": [_features(shape=flag) for flag in (True, False)],
     "char_range": [_features(char_min=2, word_trigrams=True), _features(char_min=3, word_trigrams=False)],
+    "cues": [_features(cues=flag) for flag in (True, False)],
 }
+
+
+def selection_score(train, dev, settings: LinearSettings) -> dict[str, float]:
+    """The model-selection score, from dev rows only: the mean of AnnoMI dev, authored dev and the
+    cross-domain dev fold (fit on AnnoMI + counselling/workplace train rows, scored on the personal
+    settings' dev rows), each (macro-F1 + primary macro-F1) / 2."""
+    parts = _dev_parts(fit_and_tune(train, dev, settings), dev)
+    formal = [[t for t in rows if not is_personal(t)] for rows in (train, dev)]
+    personal = [t for t in dev if is_personal(t)]
+    if all(formal) and personal:
+        parts["cross_domain_dev"] = _dev_parts(fit_and_tune(*formal, settings), personal)["authored_dev"]
+    return {"dev_score": float(np.mean(list(parts.values()))), **parts}
+
+
+def _dev_parts(fitted: Fitted, dev: Sequence[LabelledTurn]) -> dict[str, float]:
+    parts = {}
+    for name, rows in zip(("annomi_dev", "authored_dev"), by_source(dev), strict=True):
+        if rows:
+            result = fitted.evaluate(rows)
+            parts[name] = (result.macro_f1 + result.primary_macro_f1) / 2
+    return parts
 
 
 def search(
     train: Sequence[LabelledTurn], dev: Sequence[LabelledTurn], log=print
 ) -> tuple[LinearSettings, list]:
     """Coordinate search over DIMENSIONS on the dev split; returns the best settings and the trail."""
-    best, best_score = LinearSettings(), dev_score(fit_and_tune(train, dev, LinearSettings()), dev)
-    trail = [{"settings": _describe(best), "dev_score": best_score}]
+    best = LinearSettings()
+    scores = selection_score(train, dev, best)
+    best_score = scores["dev_score"]
+    trail = [{"settings": _describe(best), **scores}]
     log(f"dev score {best_score:.4f} for {_describe(best)}")
     tried = [best]
     for options in DIMENSIONS.values():
@@ -150,9 +180,10 @@ def search(
             if candidate in tried:
                 continue
             tried.append(candidate)
-            score = dev_score(fit_and_tune(train, dev, candidate), dev)
-            trail.append({"settings": _describe(candidate), "dev_score": score})
-            log(f"dev score {score:.4f} for {_describe(candidate)}")
+            scores = selection_score(train, dev, candidate)
+            score = scores["dev_score"]
+            trail.append({"settings": _describe(candidate), **scores})
+            log(f"dev score {score:.4f} ({scores}) for {_describe(candidate)}")
             if score > best_score + 1e-4 or (score >= best_score - 1e-4 and is_simpler(candidate, best)):
                 best, best_score = candidate, score
     return best, trail
@@ -160,7 +191,7 @@ def search(
 
 def is_simpler(candidate: LinearSettings, best: LinearSettings) -> bool:
     """True when the candidate switches off a feature family that `best` uses (ties go to fewer features)."""
-    flags = ("context", "positions", "shape", "word_trigrams")
+    flags = ("context", "positions", "shape", "word_trigrams", "cues")
     on = [sum(getattr(settings.features, flag) for flag in flags) for settings in (candidate, best)]
     return on[0] < on[1]
 
@@ -201,6 +232,7 @@ def pack(fitted: Fitted, data_digest: str, summary: dict) -> LinearArtifact:
         thresholds=fitted.thresholds,
         roadblock_rule=fitted.settings.roadblock_rule,
         meta=meta,
+        guard=True,
     )
 
 
@@ -219,16 +251,37 @@ def held_out_report(fitted: Fitted, test: Sequence[LabelledTurn]) -> dict:
     return {name: fitted.evaluate(rows).model_dump(mode="json") for name, rows in parts.items() if rows}
 
 
-def cross_domain_report(train_rows, dev_rows, test_rows, settings: LinearSettings) -> dict:
-    """Generalisation proxy: fit on authored rows only, score real therapists' turns (AnnoMI test)."""
-    authored_train = [t for t in train_rows if not is_annomi(t)]
-    authored_dev = [t for t in dev_rows if not is_annomi(t)]
+def is_personal(turn: LabelledTurn) -> bool:
+    """Authored rows from peer support, forums, friends, partners and family."""
+    return not is_annomi(turn) and turn.setting in PERSONAL_SETTINGS
+
+
+def cross_domain_folds(train_rows, dev_rows, test_rows) -> dict[str, tuple]:
+    """(fit rows, tune rows, test rows) of each cross-domain fold: one family of sources to another."""
+    authored = [[t for t in rows if not is_annomi(t)] for rows in (train_rows, dev_rows)]
     annomi_test = [t for t in test_rows if is_annomi(t)]
-    if not (authored_train and authored_dev and annomi_test):
-        return {}
-    tuned = fit_and_tune(authored_train, authored_dev, settings)
-    fitted = fit([*authored_train, *authored_dev], settings, tuned.thresholds)
-    return {"authored_to_annomi_test": fitted.evaluate(annomi_test).model_dump(mode="json")}
+    formal = [[t for t in rows if not is_personal(t)] for rows in (train_rows, dev_rows)]
+    personal_test = [t for t in test_rows if is_personal(t)]
+    return {
+        "settings_cross_domain": (*formal, personal_test),
+        "authored_to_annomi_test": (*authored, annomi_test),
+    }
+
+
+def cross_domain_report(train_rows, dev_rows, test_rows, settings: LinearSettings) -> dict:
+    """Each fold fitted (thresholds tuned on its own dev rows) with the chosen and the previous method."""
+    report = {}
+    methods = {"new method": settings, "previous method": PREVIOUS_METHOD}
+    for name, rows in cross_domain_folds(train_rows, dev_rows, test_rows).items():
+        if all(rows):
+            report[name] = {label: _fold_result(*rows, chosen) for label, chosen in methods.items()}
+    return report
+
+
+def _fold_result(fold_train, fold_dev, fold_test, settings: LinearSettings) -> dict:
+    tuned = fit_and_tune(fold_train, fold_dev, settings)
+    fitted = fit([*fold_train, *fold_dev], settings, tuned.thresholds)
+    return fitted.evaluate(fold_test).model_dump(mode="json")
 
 
 def choose_information_mapping(data_dir: Path, log=print) -> Label:
@@ -276,7 +329,35 @@ def train(
     }
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    figures = agreement_report(report, path, data_dir, test_rows)
+    agreement_file.write(figures, results.parent / "agreement.json")
+    if results == RESULTS and README.exists():
+        render_readme()
     return report
+
+
+def agreement_report(report: dict, artifact: Path, data_dir: Path, test_rows) -> dict:
+    """The agreement file: shipped vs previous grader on the held-out sets and test splits, then the
+    cross-domain folds (chosen vs previous method)."""
+    graders = [load_offline_grader(artifact)]
+    if agreement_file.BASELINE.exists():
+        graders.append(load_offline_grader(agreement_file.BASELINE))
+    annomi, authored = by_source(test_rows)
+    sets = agreement_file.heldout_sets(data_dir / "heldout")
+    sets.update(annomi_test=annomi, authored_test=authored)
+    figures = {
+        name: {g.name: _compact(agreement_file.grade_agreement(g, rows)) for g in graders}
+        for name, rows in sets.items()
+        if rows
+    }
+    for name, methods in report["cross_domain"].items():
+        figures[name] = {label: agreement_file.compact(result) for label, result in methods.items()}
+    previous = graders[-1].name if len(graders) > 1 else ""
+    return agreement_file.payload(graders[0].name, previous, figures)
+
+
+def _compact(result: Agreement) -> dict:
+    return agreement_file.compact(result.model_dump(mode="json"))
 
 
 def _row_count(path: Path) -> int:

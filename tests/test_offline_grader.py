@@ -2,13 +2,20 @@
 
 import time
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from simulator.grader.base import Grader, GradeRequest
 from simulator.grader.features import FeatureConfig, Vectoriser, is_char_gram, turn_features
-from simulator.grader.offline import ARTIFACT_NAME, load_artifact, load_offline_grader, roadblock_first
+from simulator.grader.offline import (
+    ARTIFACT_NAME,
+    MODEL_ENV,
+    load_artifact,
+    load_offline_grader,
+    roadblock_first,
+)
 from simulator.grader.rubric import hint_for, rationale_for, score_turn
 from simulator.labels import Label
 
@@ -58,6 +65,18 @@ CASES = [
     ("Mm-hmm.", L.OTHER),
     ("Okay.", L.OTHER),
     ("Right.", L.OTHER),
+    # listening written elsewhere: everyday validation, terse echoes, greetings, advice after listening
+    ("I hear you.", L.VALIDATION),
+    ("That's so hard.", L.VALIDATION),
+    ("Exhausted...", L.REFLECTION),
+    ("Running on empty.", L.REFLECTION),
+    ("hi how are you", L.OTHER),
+    ("Morning! How's it going?", L.OTHER),
+    ("Hey, how was your weekend?", L.OTHER),
+    ("I hear you. You should speak to your union rep.", L.ADVICE),
+    ("That sounds rough. Just tell him no.", L.ADVICE),
+    ("It'll all work out, don't worry.", L.REASSURANCE),
+    ("You're overreacting.", L.JUDGMENT),
 ]
 
 
@@ -203,3 +222,19 @@ CONTEXTS = [
 def test_clear_turns_keep_their_kind_whatever_the_speaker_said(grader, text, allowed):
     primaries = {grader.grade(GradeRequest(context=context, text=text)).primary for context in CONTEXTS}
     assert primaries <= allowed, f"{text!r} graded {primaries} across contexts"
+
+
+BASELINE = Path(__file__).resolve().parents[1] / "evals" / "baseline" / "offline_grader_1.56d6217e.npz"
+
+
+def test_an_artifact_made_before_cues_and_guard_loads_with_both_off():
+    old = load_artifact(BASELINE)
+    assert old.config.cues is False and old.guard is False
+    assert load_artifact().guard is True and load_artifact().config.cues is True
+
+
+def test_the_environment_can_name_another_artifact(monkeypatch):
+    monkeypatch.setenv(MODEL_ENV, str(BASELINE))
+    assert load_offline_grader().name == "offline@1.56d6217e"
+    monkeypatch.delenv(MODEL_ENV)
+    assert load_offline_grader().name != "offline@1.56d6217e"

@@ -1,4 +1,4 @@
-"""Turn -> sparse TF-IDF features (word and character n-grams, sentence position, context overlap).
+"""Turn -> sparse TF-IDF features (word and character n-grams, sentence position, context, cues).
 
 Pure Python and numpy, shared by training (evals/train.py) and the shipped offline grader, so the
 features a model was trained on are exactly the features it sees at run time.
@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from itertools import repeat
 
 import numpy as np
+
+from simulator.grader.cues import cue_features
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)*|[?!]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -31,6 +33,7 @@ class FeatureConfig:
     shape: bool = True
     context: bool = True
     char_weight: float = 1.0  # the character block's norm; the word-level block's norm is 1
+    cues: bool = False  # simulator/grader/cues.py (off in artifacts made before it existed)
 
     def to_dict(self) -> dict[str, int | bool | float]:
         return dict(self.__dict__)
@@ -49,7 +52,8 @@ def sentences_of(text: str) -> list[list[str]]:
 
 def turn_parts(context: str, text: str, config: FeatureConfig) -> tuple[list[str], list[str]]:
     """(words, word-level features) of one turn; character n-grams are derived from the words."""
-    sentences = sentences_of(normalise(text))
+    normalised = normalise(text)
+    sentences = sentences_of(normalised)
     words = [word for sentence in sentences for word in sentence]
     features: list[str] = []
     for sentence in sentences:
@@ -60,6 +64,8 @@ def turn_parts(context: str, text: str, config: FeatureConfig) -> tuple[list[str
         features.extend(_shape_features(sentences))
     if config.context:
         features.extend(_context_features(context, words))
+    if config.cues:
+        features.extend(cue_features(text, sentences, normalised))
     return words, features
 
 

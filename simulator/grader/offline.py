@@ -3,9 +3,13 @@
 The artifact (simulator/grader/model/offline_grader.npz) holds the feature vocabulary, idf
 weights, two linear heads (which moves are present; which one is primary), per-label thresholds
 and a JSON header. It is read with numpy alone (no pickle, nothing fetched), and scored with numpy.
+A turn that speaks to the grader instead of the speaker (simulator/grader/guard.py) is `other`
+with the lowest score (in artifacts trained with the guard). LISTENLAB_OFFLINE_MODEL names another
+artifact (e.g. an older one, to compare graders with `listenlab eval-grader`).
 """
 
 import json
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -15,11 +19,17 @@ import numpy as np
 
 from simulator.grader.base import GradeRequest
 from simulator.grader.features import FeatureConfig, Vectoriser
+from simulator.grader.guard import addresses_grader
 from simulator.grader.rubric import hint_for, rationale_for, score_turn
 from simulator.grades import TurnGrade
 from simulator.labels import ROADBLOCKS, Label
 
 ARTIFACT_NAME = "offline_grader.npz"
+MODEL_ENV = "LISTENLAB_OFFLINE_MODEL"
+GUARD_RATIONALE = (
+    "The turn speaks to the grader (an instruction, a requested label or score), not to the "
+    "speaker, so it is not a listening move."
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,7 @@ class Prediction:
     labels: list[Label]
     primary: Label
     presence: dict[Label, float]
+    addresses_grader: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,7 @@ class LinearArtifact:
     thresholds: np.ndarray
     roadblock_rule: bool
     meta: dict
+    guard: bool = False  # grader-addressed text -> `other` (artifacts made before the guard: off)
 
     @cached_property
     def vectoriser(self) -> Vectoriser:
@@ -59,7 +71,10 @@ class LinearArtifact:
         primary = np.argmax(logits[:, count:], axis=1).tolist()
         thresholds = self.thresholds.tolist()
         rule = self.roadblock_rule
-        return [decide(p, q, self.labels, thresholds, rule) for p, q in zip(presence, primary, strict=True)]
+        made = [decide(p, q, self.labels, thresholds, rule) for p, q in zip(presence, primary, strict=True)]
+        if not self.guard:
+            return made
+        return [guarded(m, r.text) for m, r in zip(made, requests, strict=True)]
 
     def _logits(self, indptr: np.ndarray, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
         rows = len(indptr) - 1
@@ -86,6 +101,13 @@ def decide(
     if roadblock_rule:
         primary = roadblock_first(present, primary, presence, labels)
     return Prediction(labels=present, primary=primary, presence=dict(zip(labels, presence, strict=True)))
+
+
+def guarded(prediction: Prediction, text: str) -> Prediction:
+    """The prediction, or `other` alone when the text addresses the grader."""
+    if not addresses_grader(text):
+        return prediction
+    return Prediction([Label.OTHER], Label.OTHER, prediction.presence, addresses_grader=True)
 
 
 def roadblock_first(present: list[Label], primary: Label, presence: list[float], labels) -> Label:
@@ -123,18 +145,21 @@ class OfflineGrader:
 
     def _to_grade(self, prediction: Prediction) -> TurnGrade:
         labels, primary = prediction.labels, prediction.primary
+        aimed_at_grader = prediction.addresses_grader
         return TurnGrade(
             labels=labels,
             primary=primary,
-            score=score_turn(labels, primary),
-            rationale=rationale_for(labels, primary),
+            score=1.0 if aimed_at_grader else score_turn(labels, primary),
+            rationale=GUARD_RATIONALE if aimed_at_grader else rationale_for(labels, primary),
             suggestion=hint_for(labels, primary),
             grader=self.name,
         )
 
 
 def load_artifact(path: Path | None = None) -> LinearArtifact:
-    """Read the artifact from a path, or the one shipped in simulator/grader/model/."""
+    """Read the artifact from a path, else from $LISTENLAB_OFFLINE_MODEL, else the shipped one."""
+    if path is None and os.environ.get(MODEL_ENV):
+        path = Path(os.environ[MODEL_ENV])
     if path is None:
         source = resources.files("simulator.grader") / "model" / ARTIFACT_NAME
         with resources.as_file(source) as shipped:
@@ -157,12 +182,14 @@ def _read(path: Path) -> LinearArtifact:
             thresholds=data["thresholds"].astype(np.float64),
             roadblock_rule=bool(meta.get("roadblock_rule", False)),
             meta=meta,
+            guard=bool(meta.get("guard", False)),
         )
 
 
 def save_artifact(path: Path, artifact: LinearArtifact) -> None:
     """Write an artifact as a compressed .npz (no pickled objects)."""
     meta = dict(artifact.meta, version=artifact.version, roadblock_rule=artifact.roadblock_rule)
+    meta["guard"] = artifact.guard
     meta.update(labels=[label.value for label in artifact.labels], features=artifact.config.to_dict())
     terms = sorted(artifact.vocabulary, key=artifact.vocabulary.__getitem__)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
