@@ -231,3 +231,15 @@ def test_the_facilitator_reviews_read_only_and_overrides_a_grade(cohort):
     assert "**fran** overrode the grade:" in texts(at)
     learner_view = page_as(cohort.token(ana), DEBRIEF, session=session_id)
     assert "advice (fixing)" in texts(learner_view) and "Reviewed by a facilitator" in texts(learner_view)
+
+
+def test_the_facilitator_removes_a_learner_whose_sessions_then_leave_the_dashboard(cohort):
+    ana = cohort.learner("ana")
+    cohort.finished_attempt(ana)
+    at = page_as(cohort.token(cohort.facilitator), COHORT)
+    button(at, "Remove").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    members = cohort_members(cohort.engine, cohort.facilitator, cohort.row.id)
+    assert [user.username for user, _ in members] == ["fran"]
+    assert "Open transcript" not in [b.label for b in at.button]
+    assert "No learners yet" in texts(at)

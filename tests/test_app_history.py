@@ -1,5 +1,6 @@
 """AppTest: history of past sessions and progress per skill (first / best / latest) with charts."""
 
+from simulator.access import LOCAL_ACTOR
 from tests.fixtures_app import HISTORY, button, page
 from tests.test_app_debrief import practise
 
@@ -40,3 +41,14 @@ def test_a_past_session_opens_its_debrief(app_env, svc):
     button(at, "Open its debrief").click().run()
     assert at.title[0].value == "Debrief: Test person"
     assert at.query_params["session"] == first
+
+
+def test_the_local_learner_deletes_all_their_sessions_after_confirming(app_env, svc):
+    practise(svc, ["It sounds like a long day."])
+    practise(svc, ["What happened?"])
+    at = page(HISTORY)
+    assert button(at, "Delete all my data").disabled is True
+    at.checkbox[0].check().run()
+    button(at, "Delete all my data").click().run()
+    assert at.success[0].value == "Deleted 2 session(s)."
+    assert svc.history(LOCAL_ACTOR) == []

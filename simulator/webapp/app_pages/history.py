@@ -4,7 +4,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from simulator.app.state import PRACTICE_PAGE, services, show_debrief, ui_state
+from simulator.app.account import delete_my_data
+from simulator.app.state import PRACTICE_PAGE, forget_session, services, show_debrief, ui_state
 from simulator.app.widgets import rq_text
 from simulator.store import SessionSummary
 from simulator.store.progress import SkillProgress, skill_progress
@@ -107,3 +108,7 @@ else:
     st.subheader("Past sessions")
     sessions_table(history)
     open_debrief(history)
+if services().settings.auth == "none":  # with accounts, the learner's home page offers this
+    st.subheader("Your data")
+    if delete_my_data(services(), ui_state().actor) is not None:
+        forget_session()
