@@ -187,8 +187,7 @@ def report(
         None, "--overrides", help="Also write grade overrides as labelled JSONL."
     ),
 ):
-    """Write the gradebook (one row per learner and assignment), and optionally the HTML report and the
-    facilitators' grade overrides (which `listenlab eval-grader` reads)."""
+    """Write the gradebook (a row per learner and assignment), optionally the HTML report and overrides."""
     from simulator.cohort_report import ReportPaths, write_cohort_report
 
     with refusing_bad_input():
