@@ -240,3 +240,23 @@ def test_rpm_must_be_a_finite_number(tmp_path, rate):
 def flat(output: str) -> str:
     """CLI output with the box drawing of error panels removed and the lines joined."""
     return " ".join(output.replace("│", " ").split())
+
+
+def test_the_progress_bar_shows_the_rate_the_failures_so_far_and_an_eta():
+    from io import StringIO
+
+    from rich.console import Console
+
+    from simulator.cli_batch import RichProgress
+
+    now = [0.0]
+    console = Console(file=StringIO(), width=200, force_terminal=False)
+    progress = RichProgress(console, get_time=lambda: now[0])
+    progress.start("Grading", total=1000, done=100)
+    for second in range(10):
+        now[0] += 1.0
+        progress.advance(20, failed=1 if second % 2 else 0)
+    console.print(progress.bar.get_renderable())
+    line = " ".join(console.file.getvalue().split())
+    assert "300/1000" in line and "20 turns/s" in line and "5 failed" in line
+    assert "eta 0:00:35" in line  # 700 turns left at 20 turns/s
