@@ -96,3 +96,12 @@ def test_an_identity_provider_user_becomes_our_learner_and_keeps_the_role_we_giv
     set_role(svc.engine, "kim@example.org", "facilitator")
     at = oidc_app(monkeypatch, {**user, "role": "admin"})  # a claim never grants a role
     assert "Logged in as **kim@example.org** (facilitator)" in [m.value for m in at.sidebar.markdown]
+
+
+def test_a_login_asked_for_by_a_deep_link_goes_back_to_it(local_env, svc):
+    create_user(svc.engine, "ana", password=PASSWORD)
+    at = new_app()
+    at.context["url"] = "http://127.0.0.1:8501/debrief?session=abc"
+    at.query_params["session"] = "abc"
+    target = redirect_target(submit_login(at.run(), "ana", PASSWORD))
+    assert target.endswith("&next=%2Fdebrief%3Fsession%3Dabc")

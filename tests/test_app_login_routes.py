@@ -6,7 +6,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from simulator.accounts import actor_of, create_user
-from simulator.app.login_routes import COOKIE_NAME, login_routes, safe_next, session_url
+from simulator.app.login_routes import COOKIE_NAME, login_routes, return_path, safe_next, session_url
 from simulator.logins import actor_for_token, issue_ticket
 
 
@@ -86,3 +86,19 @@ def test_logout_clears_the_cookie_and_revokes_its_token(routes, svc):
         and "Max-Age=0" in response.headers["set-cookie"]
     )
     assert actor_for_token(svc.engine, token) is None
+
+
+@pytest.mark.parametrize(
+    ("page_url", "query", "expected"),
+    [
+        ("http://host/debrief?session=abc", {"session": "abc"}, "/debrief?session=abc"),
+        ("http://host/cohort", {}, "/cohort"),
+        ("http://host/", {}, "/"),
+        ("http://host/login", {"login": "expired"}, "/"),
+        ("http://host/", {"next": "/join?code=ABC"}, "/join?code=ABC"),
+        ("http://host/", {"next": "https://evil.example/"}, "/"),
+        (None, {}, "/"),
+    ],
+)
+def test_a_login_returns_to_the_page_that_asked_for_it(page_url, query, expected):
+    assert return_path(page_url, query) == expected

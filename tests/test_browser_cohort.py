@@ -53,11 +53,12 @@ def main(page):
     return page.get_by_test_id("stMain")
 
 
-def log_in(page, username: str, password: str) -> None:
+def log_in(page, username: str, password: str, heading: str | re.Pattern | None = None) -> None:
+    """Log in on the page shown, then wait for the page the login leads to (the home page by default)."""
     page.get_by_role("textbox", name="Username").fill(username)
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Log in").click()
-    page.get_by_role("heading", name=f"Welcome, {username}").wait_for(timeout=WAIT)
+    page.get_by_role("heading", name=heading or f"Welcome, {username}").wait_for(timeout=WAIT)
     wait_idle(page)
 
 
@@ -129,6 +130,11 @@ def test_a_cohort_from_join_link_to_reviewed_transcript(cohort_app, browser):
     ana, ana_session = join_and_practise(browser, link, "ana")
     bea, bea_session = join_and_practise(browser, link, "bea")
     assert ana_session != bea_session
+
+    returning = new_page(browser, f"{url}/debrief?session={ana_session}")
+    log_in(returning, "ana", LEARNERS["ana"], heading=re.compile("^Debrief: "))
+    assert returning.url.endswith(f"/debrief?session={ana_session}")
+    expect(main(returning)).to_contain_text(TURNS["ana"][0])
 
     ana.goto(f"{url}/debrief?session={bea_session}")
     wait_idle(ana)

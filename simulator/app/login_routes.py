@@ -1,7 +1,7 @@
 """The HTTP side of logging in: trade a one-time ticket for the login cookie, and clear it on logout."""
 
 from collections.abc import Callable
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
@@ -26,6 +26,18 @@ def safe_next(target: str | None) -> str:
     if parts.scheme or parts.netloc:
         return "/"
     return target
+
+
+def return_path(page_url: str | None, query: dict[str, str]) -> str:
+    """Where a login goes on to: `next` when the link named one, else the page the visitor opened
+    (a link to /debrief?session=ID comes back there after the login), else the root."""
+    if query.get("next"):
+        return safe_next(query["next"])
+    path = urlsplit(page_url or "").path
+    if path in ("", "/", "/login"):
+        return "/"
+    rest = urlencode({key: value for key, value in query.items() if key != "login"})
+    return safe_next(f"{path}?{rest}" if rest else path)
 
 
 def session_url(ticket: str, next_path: str) -> str:

@@ -21,9 +21,15 @@ def join_page() -> st.Page:
     return st.Page(f"{PAGES_DIR}/join.py", title="Join a cohort", url_path="join", visibility="hidden")
 
 
+LOGIN_PAGE = f"{PAGES_DIR}/login.py"
+HELD_PATHS = ("home", "practice", "debrief", "history", "cohort", "personas", "batch")
+
+
 def logged_out_pages() -> list:
-    """Before a login: the login page at the root, and join links."""
-    return [st.Page(f"{PAGES_DIR}/login.py", title="Log in", url_path="login", default=True), join_page()]
+    """Before a login: the login page at the root and at every other page's address (so a link to
+    /debrief?session=ID asks for the login, then opens it), and join links."""
+    held = [st.Page(LOGIN_PAGE, title="Log in", url_path=path, visibility="hidden") for path in HELD_PATHS]
+    return [st.Page(LOGIN_PAGE, title="Log in", url_path="login", default=True), *held, join_page()]
 
 
 def practice_pages() -> list:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from simulator.app.auth import log_in, log_in_with_provider, provider_label
-from simulator.app.login_routes import EXPIRED_TICKET, safe_next
+from simulator.app.login_routes import EXPIRED_TICKET, return_path
 from simulator.app.state import services
 from simulator.logins import LoginFailed
 
@@ -32,5 +32,5 @@ if st.query_params.get("login") == EXPIRED_TICKET:
 if services().settings.auth == "oidc":
     provider_button()
 else:
-    password_form(safe_next(st.query_params.get("next")))
+    password_form(return_path(st.context.url, st.query_params.to_dict()))
     st.caption("New here? Open the join link your facilitator sent you to create your account.")
