@@ -30,7 +30,7 @@ MAX_PROBLEMS = 50
 # What PyYAML's safe constructors raise for a value they cannot build (besides its own errors).
 BUILD_ERRORS = (ValueError, TypeError, AttributeError, LookupError, ArithmeticError)
 Line = Annotated[str, Field(min_length=1)]
-MIN_EXEMPLAR_CHARS = 15
+MIN_EXEMPLAR_CHARS = 10
 MAX_EXEMPLAR_CHARS = 240
 MAX_EXEMPLARS = 12  # per kind and layer
 # A blank to fill in ("It sounds like ..."), a placeholder ("[feeling]", "<name>") or "___".

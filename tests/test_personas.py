@@ -352,3 +352,124 @@ def test_thousands_of_problems_are_summed_up():
         parse_persona(yaml.safe_dump(persona_data(style=style)), "many.yaml")
     assert len(caught.value.problems) == 51
     assert caught.value.problems[-1] == "many.yaml: (top level): 4950 more problem(s)"
+
+
+EXEMPLARS = {
+    "reflection": ["It sounds like the week has worn you down.", "So the dishes are the last straw tonight."],
+    "validation": ["Of course you're tired after all that.", "Anyone would be fed up by now."],
+    "open_question": ["What's been the hardest part?", "What's tonight been like for you?"],
+}
+
+
+def coached_data(**changes) -> dict:
+    """Factory persona data with exemplars on every layer; `changes` replace kinds of layer 0's."""
+    data = persona_data()
+    for stage in data["layers"]:
+        stage["exemplars"] = {kind: list(replies) for kind, replies in EXEMPLARS.items()}
+    data["layers"][0]["exemplars"].update(changes)
+    return data
+
+
+def exemplar_problem(data: dict) -> tuple[str, str]:
+    """(the only problem's text, the dumped YAML) of persona data that must be refused."""
+    text = yaml.safe_dump(data, sort_keys=False, width=1000)
+    with pytest.raises(PersonaError) as caught:
+        parse_persona(text, "coached.yaml")
+    return only_problem(caught), text
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(number for number, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+@pytest.mark.parametrize("path", SHIPPED_FILES, ids=_by_stem)
+def test_shipped_personas_carry_exemplars_for_every_layer(path):
+    persona = load_persona(path)
+    assert persona.has_exemplars
+    for stage in persona.layers:
+        assert all(len(stage.exemplars.of(kind)) >= 2 for kind in LISTENING), stage.name
+
+
+@pytest.mark.parametrize("path", SHIPPED_FILES, ids=_by_stem)
+def test_exemplars_are_not_repeated_and_are_not_the_persona_lines(path):
+    persona = load_persona(path)
+    replies = [reply for stage in persona.layers for kind in LISTENING for reply in stage.exemplars.of(kind)]
+    assert [reply for reply, count in Counter(replies).items() if count > 1] == []
+    assert set(replies) & set(_spoken_lines(persona)) == set()
+
+
+def test_a_persona_with_exemplars_on_every_layer_loads():
+    persona = parse_persona(yaml.safe_dump(coached_data()), "coached.yaml")
+    assert persona.has_exemplars
+    assert persona.layers[2].exemplars.of(Label.OPEN_QUESTION) == EXEMPLARS["open_question"]
+    assert persona.layers[2].exemplars.of(Label.ADVICE) == []
+
+
+def test_a_persona_without_exemplars_still_loads():
+    assert not parse_persona(yaml.safe_dump(persona_data()), "plain.yaml").has_exemplars
+
+
+def test_a_layer_missing_its_exemplars_is_named():
+    data = coached_data()
+    del data["layers"][2]["exemplars"]
+    problem, text = exemplar_problem(data)
+    assert problem == (
+        f"coached.yaml:{line_of(text, 'layers:')}: layers: Value error, some layers have exemplars, "
+        "so every layer needs them; missing: 2 ('feeling')"
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "reason"),
+    [
+        ({"reflection": ["It sounds like a long week.", ""]}, "reflection.1", "at least 10 characters"),
+        ({"reflection": ["   ", "It sounds like a long week."]}, "reflection.0", "at least 10 characters"),
+        ({"validation": ["That makes sense."]}, "validation", "at least 2 items"),
+        (
+            {"validation": ["That makes sense. " * 20, "Of course you're tired."]},
+            "validation.0",
+            "at most 240",
+        ),
+        ({"empathy": ["I feel for you, honestly."]}, "empathy", "Extra inputs are not permitted"),
+        (
+            {"reflection": ["It sounds like you feel ...", "So it's been a lot."]},
+            "reflection.0",
+            "not a template",
+        ),
+        (
+            {"reflection": ["So you feel [feeling] today.", "So it's been a lot."]},
+            "reflection.0",
+            "not a template",
+        ),
+        ({"open_question": ["Tell me more about it.", "What happened?"]}, "open_question", "ends with '?'"),
+        (
+            {"validation": ["Isn't that understandable?", "Of course you're tired."]},
+            "validation",
+            "not a question",
+        ),
+        (
+            {"validation": ["It sounds like the week has worn you down.", "Of course you're tired."]},
+            "(top level)",
+            "appears twice",
+        ),
+    ],
+)
+def test_a_bad_exemplar_is_refused_naming_file_line_and_field(changes, field, reason):
+    problem, text = exemplar_problem(coached_data(**changes))
+    found = PROBLEM.match(problem)
+    named, _, rest = found["rest"].partition(": ")
+    assert found["source"] == "coached.yaml"
+    assert named == "layers.0.exemplars" + ("" if field == "(top level)" else "." + field), problem
+    assert reason in rest
+    assert int(found["line"]) == exemplar_line(text, field)
+
+
+def exemplar_line(text: str, field: str) -> int:
+    """The line of layer 0's exemplars, of one kind there, or of one item of a kind (one a line)."""
+    lines = text.splitlines()
+    start = line_of(text, "exemplars:")
+    if field == "(top level)":
+        return start
+    kind, _, item = field.partition(".")
+    key = start + next(n for n, line in enumerate(lines[start:], 1) if line.strip() == f"{kind}:")
+    return key + int(item) + 1 if item else key
