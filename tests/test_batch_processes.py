@@ -45,7 +45,7 @@ def test_each_task_gets_its_share_of_the_request_rate():
 
 
 def options(**kwargs) -> BatchOptions:
-    return BatchOptions(inputs=[], out="out", **kwargs)
+    return BatchOptions(inputs=[], out="out", **{"engine": "auto", **kwargs})
 
 
 def test_auto_uses_worker_processes_only_for_a_large_job_graded_in_process():

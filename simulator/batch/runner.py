@@ -30,7 +30,7 @@ class BatchOptions(BaseModel):
     grader: GraderSpec = Field(default_factory=GraderSpec)
     concurrency: int = Field(8, ge=1)
     listeners: list[str] = Field(default_factory=list)
-    engine: Engine = "auto"
+    engine: Engine = "local"
     workers: int | None = Field(None, ge=1)
     ray_address: str | None = None
     max_chars: int = Field(DEFAULT_MAX_CHARS, gt=0)
