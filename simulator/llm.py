@@ -66,13 +66,15 @@ class ChatBackend(Protocol):
         """Yield the reply in pieces; raise BackendError (kind "cut_stream" if it stops half-way)."""
         ...
 
-    def structured(self, messages: list[Message], schema: type[T], *,
-                   temperature: float = 0.0) -> Structured[T]:
+    def structured(
+        self, messages: list[Message], schema: type[T], *, temperature: float = 0.0
+    ) -> Structured[T]:
         """Answer as `schema`; raise BackendError(kind="malformed") with the reason if it does not fit."""
         ...
 
-    async def astructured(self, messages: list[Message], schema: type[T], *,
-                          temperature: float = 0.0) -> Structured[T]:
+    async def astructured(
+        self, messages: list[Message], schema: type[T], *, temperature: float = 0.0
+    ) -> Structured[T]:
         """The same as `structured`, for concurrent callers."""
         ...
 
@@ -94,8 +96,10 @@ def parse_structured(model: str, schema: type[T], content: str) -> T:
 @cache
 def json_schema_format(schema: type[BaseModel]) -> dict[str, Any]:
     """The response_format asking for strict JSON of `schema` (built once per class, then reused)."""
-    return {"type": "json_schema",
-            "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema(), "strict": True}}
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema(), "strict": True},
+    }
 
 
 # ----- OpenAI-compatible servers (streaming through langchain-openai, structured output through the SDK)
@@ -107,15 +111,23 @@ STATUS_HINTS = {401: "check OPENAI_API_KEY", 403: "check OPENAI_API_KEY", 404: "
 class OpenAIChatBackend:
     """Any OpenAI-compatible chat endpoint; the client itself retries 429/5xx/timeouts `max_retries` times."""
 
-    def __init__(self, base_url: str | None, api_key: str, model: str, timeout_s: float = 30.0,
-                 max_retries: int = 2):
+    def __init__(
+        self, base_url: str | None, api_key: str, model: str, timeout_s: float = 30.0, max_retries: int = 2
+    ):
         self.base_url = base_url or "https://api.openai.com/v1"
         self.model, self.name = model, f"openai:{model}"
         self.timeout_s, self.max_retries = timeout_s, max_retries
-        self._options = dict(model=model, base_url=base_url, api_key=api_key, timeout=timeout_s,
-                             max_retries=max_retries, use_responses_api=False)
-        self._sdk_options = dict(base_url=self.base_url, api_key=api_key, timeout=timeout_s,
-                                 max_retries=max_retries)
+        self._options = dict(
+            model=model,
+            base_url=base_url,
+            api_key=api_key,
+            timeout=timeout_s,
+            max_retries=max_retries,
+            use_responses_api=False,
+        )
+        self._sdk_options = dict(
+            base_url=self.base_url, api_key=api_key, timeout=timeout_s, max_retries=max_retries
+        )
         self._sync_chat = self._chat_model()
         self._sync_sdk: Any = None
         self._async_sdk_for: tuple[Any, Any] = (None, None)
@@ -148,18 +160,22 @@ class OpenAIChatBackend:
     # Structured answers call the OpenAI SDK directly: one request body (the schema built once per
     # class), no per-call runnable, no re-validation of the request, the answer parsed once by Pydantic.
 
-    def structured(self, messages: list[Message], schema: type[T], *,
-                   temperature: float = 0.0) -> Structured[T]:
+    def structured(
+        self, messages: list[Message], schema: type[T], *, temperature: float = 0.0
+    ) -> Structured[T]:
         with self._errors():
-            body = self._sdk().post(CHAT_PATH, body=self._structured_body(messages, schema, temperature),
-                                    cast_to=dict)
+            body = self._sdk().post(
+                CHAT_PATH, body=self._structured_body(messages, schema, temperature), cast_to=dict
+            )
             return self._answer(body, schema)
 
-    async def astructured(self, messages: list[Message], schema: type[T], *,
-                          temperature: float = 0.0) -> Structured[T]:
+    async def astructured(
+        self, messages: list[Message], schema: type[T], *, temperature: float = 0.0
+    ) -> Structured[T]:
         with self._errors():
             body = await self._async_sdk().post(
-                CHAT_PATH, body=self._structured_body(messages, schema, temperature), cast_to=dict)
+                CHAT_PATH, body=self._structured_body(messages, schema, temperature), cast_to=dict
+            )
             return self._answer(body, schema)
 
     def _sdk(self) -> Any:
@@ -179,8 +195,12 @@ class OpenAIChatBackend:
         return self._async_sdk_for[1]
 
     def _structured_body(self, messages: list[Message], schema: type[BaseModel], temperature: float) -> dict:
-        return {"model": self.model, "messages": [{"role": m.role, "content": m.content} for m in messages],
-                "temperature": temperature, "response_format": json_schema_format(schema)}
+        return {
+            "model": self.model,
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "temperature": temperature,
+            "response_format": json_schema_format(schema),
+        }
 
     def _answer(self, body: dict, schema: type[T]) -> Structured[T]:
         """The validated answer of a chat completion body, or BackendError saying what was wrong."""
@@ -232,34 +252,52 @@ class OpenAIChatBackend:
         import openai
 
         if isinstance(exc, openai.APITimeoutError):
-            return BackendError("timeout", f"The model server at {self.base_url} did not answer within "
-                                f"{self.timeout_s:g} s {self._after_tries}; raise LISTENLAB_TIMEOUT or check "
-                                "that the server is not overloaded.")
+            return BackendError(
+                "timeout",
+                f"The model server at {self.base_url} did not answer within "
+                f"{self.timeout_s:g} s {self._after_tries}; raise LISTENLAB_TIMEOUT or check "
+                "that the server is not overloaded.",
+            )
         if chunks:
             return self._cut(chunks)
-        return BackendError("connection", f"Could not connect to the model server at {self.base_url} "
-                            f"{self._after_tries}; check OPENAI_BASE_URL and that the server is running.")
+        return BackendError(
+            "connection",
+            f"Could not connect to the model server at {self.base_url} "
+            f"{self._after_tries}; check OPENAI_BASE_URL and that the server is running.",
+        )
 
     def _status_error(self, status: int, detail: str) -> BackendError:
         where = f"The model server at {self.base_url}"
         if status == 429:
-            return BackendError("rate_limit", f"{where} answered 429 (rate limited) {self._after_tries}; "
-                                "wait a minute and retry (`listenlab batch --rpm N` sends fewer requests).")
+            return BackendError(
+                "rate_limit",
+                f"{where} answered 429 (rate limited) {self._after_tries}; "
+                "wait a minute and retry (`listenlab batch --rpm N` sends fewer requests).",
+            )
         if status >= 500 or status == 408:
-            return BackendError("server", f"{where} answered {status} (server error) {self._after_tries}; "
-                                "check the server's logs or try again later.")
+            return BackendError(
+                "server",
+                f"{where} answered {status} (server error) {self._after_tries}; "
+                "check the server's logs or try again later.",
+            )
         hint = STATUS_HINTS.get(status, "check the request settings")
         message = f"{where} refused the request ({status}: {detail}); {hint}."
         return BackendError("other", message, retryable=False)
 
     def _bad_body(self, exc: object) -> BackendError:
-        return BackendError("malformed", f"The model server at {self.base_url} sent a response that is not a "
-                            f"valid chat completion ({exc}); check that OPENAI_BASE_URL points at an "
-                            "OpenAI-compatible /v1 endpoint.")
+        return BackendError(
+            "malformed",
+            f"The model server at {self.base_url} sent a response that is not a "
+            f"valid chat completion ({exc}); check that OPENAI_BASE_URL points at an "
+            "OpenAI-compatible /v1 endpoint.",
+        )
 
     def _cut(self, chunks: int) -> BackendError:
-        return BackendError("cut_stream", f"The reply stream from {self.base_url} was cut off after {chunks} "
-                            "chunks; the partial reply was dropped, try again.")
+        return BackendError(
+            "cut_stream",
+            f"The reply stream from {self.base_url} was cut off after {chunks} "
+            "chunks; the partial reply was dropped, try again.",
+        )
 
 
 def to_langchain(messages: list[Message]) -> list[tuple[str, str]]:
@@ -327,8 +365,14 @@ class LlamaChatBackend:
     `repack` lets llama.cpp repack weights for faster CPU kernels; None means: yes, unless the CPU has AMX.
     """
 
-    def __init__(self, model_path: Path | None = None, n_ctx: int = 2048, seed: int = 0,
-                 n_threads: int | None = None, repack: bool | None = None):
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        n_ctx: int = 2048,
+        seed: int = 0,
+        n_threads: int | None = None,
+        repack: bool | None = None,
+    ):
         self.model_path = Path(model_path) if model_path else bundled_gguf_path()
         if not self.model_path.is_file():
             raise FileNotFoundError(f"No GGUF model file at {self.model_path}; check LISTENLAB_GGUF.")
@@ -343,11 +387,19 @@ class LlamaChatBackend:
             try:
                 import llama_cpp
             except ImportError as exc:
-                raise BackendError("other", "llama.cpp is not installed: run pip install 'listenlab[llama]'.",
-                                   retryable=False) from exc
+                raise BackendError(
+                    "other",
+                    "llama.cpp is not installed: run pip install 'listenlab[llama]'.",
+                    retryable=False,
+                ) from exc
             with nullcontext() if self.repack else _weights_without_repacking(llama_cpp):
-                self._llama = llama_cpp.Llama(model_path=str(self.model_path), n_ctx=self.n_ctx,
-                                              seed=self.seed, n_threads=self.n_threads, verbose=False)
+                self._llama = llama_cpp.Llama(
+                    model_path=str(self.model_path),
+                    n_ctx=self.n_ctx,
+                    seed=self.seed,
+                    n_threads=self.n_threads,
+                    verbose=False,
+                )
         return self._llama
 
     @contextmanager
@@ -371,19 +423,25 @@ class LlamaChatBackend:
                 if text := chunk["choices"][0]["delta"].get("content"):
                     yield text
 
-    def structured(self, messages: list[Message], schema: type[T], *,
-                   temperature: float = 0.0) -> Structured[T]:
+    def structured(
+        self, messages: list[Message], schema: type[T], *, temperature: float = 0.0
+    ) -> Structured[T]:
         """JSON constrained by a grammar made from the schema, then validated by Pydantic."""
         response_format = {"type": "json_object", "schema": schema.model_json_schema()}
         with self._lock, self._errors():
-            answer = self._complete(messages, response_format=response_format, temperature=temperature,
-                                    max_tokens=STRUCTURED_MAX_TOKENS)
+            answer = self._complete(
+                messages,
+                response_format=response_format,
+                temperature=temperature,
+                max_tokens=STRUCTURED_MAX_TOKENS,
+            )
         value = parse_structured(self.model, schema, answer["choices"][0]["message"]["content"] or "")
         usage = answer.get("usage") or {}
         return Structured(value, usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0))
 
-    async def astructured(self, messages: list[Message], schema: type[T], *,
-                          temperature: float = 0.0) -> Structured[T]:
+    async def astructured(
+        self, messages: list[Message], schema: type[T], *, temperature: float = 0.0
+    ) -> Structured[T]:
         return await asyncio.to_thread(self.structured, messages, schema, temperature=temperature)
 
 
@@ -397,8 +455,17 @@ def make_chat_backend(settings: Settings, kind: BackendKind) -> ChatBackend:
     if kind != "openai":
         raise ValueError(f"unknown model backend {kind!r}; use 'openai' or 'llama'")
     if settings.openai_base_url is None and settings.openai_api_key == DEFAULT_API_KEY:
-        raise BackendError("other", "The openai backend needs a model server: set OPENAI_BASE_URL (e.g. "
-                           "http://localhost:11434/v1 for Ollama) or OPENAI_API_KEY to use api.openai.com; "
-                           "LISTENLAB_MODEL picks the model.", retryable=False)
-    return OpenAIChatBackend(settings.openai_base_url, settings.openai_api_key, settings.model,
-                             settings.timeout_s, settings.max_retries)
+        raise BackendError(
+            "other",
+            "The openai backend needs a model server: set OPENAI_BASE_URL (e.g. "
+            "http://localhost:11434/v1 for Ollama) or OPENAI_API_KEY to use api.openai.com; "
+            "LISTENLAB_MODEL picks the model.",
+            retryable=False,
+        )
+    return OpenAIChatBackend(
+        settings.openai_base_url,
+        settings.openai_api_key,
+        settings.model,
+        settings.timeout_s,
+        settings.max_retries,
+    )
