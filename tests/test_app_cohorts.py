@@ -189,12 +189,13 @@ def test_the_dashboard_grid_and_skills_show_what_learners_did(cohort):
     cohort.learner("bea")
     cohort.finished_attempt(ana)
     at = page_as(cohort.token(cohort.facilitator), COHORT)
-    grid = at.dataframe[0].value
-    assert list(grid["learner"]) == ["ana", "bea"]
-    cells = list(grid.iloc[:, 1])
+    grid = at.table[0].value
+    assert list(grid.index) == ["ana", "bea"]
+    cells = list(grid.iloc[:, 0])
     assert cells[0].startswith("passed (1 attempt(s), best") and cells[1] == "not started (0 attempt(s))"
-    skills = at.dataframe[1].value
-    assert set(skills["learner"]) == {"ana"}
+    skills = at.table[1].value
+    assert set(skills.index) == {"ana"}
+    assert "Listening quality (mean score, 1-5)" in set(skills["skill"])
     assert "Facilitators kept" not in texts(at) and "No turns reviewed yet" in texts(at)
     assert [b.label for b in at.button].count("Open transcript") == 1
 

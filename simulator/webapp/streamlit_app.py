@@ -68,6 +68,7 @@ st.set_page_config(page_title="listenlab", layout="wide")
 state = sign_in()
 page = st.navigation(app_pages(state.actor, services().settings.auth))
 if state.actor is not None:
-    sidebar_setup(services())
+    if services().settings.auth == "none" or can_create_cohort(state.actor):  # learners need no set-up
+        sidebar_setup(services())
     account_sidebar(services(), state.actor)
 page.run()

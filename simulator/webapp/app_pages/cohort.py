@@ -21,7 +21,7 @@ from simulator.store.models import CohortRow
 
 def table(rows: list[dict], empty: str) -> None:
     if rows:
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        st.table(pd.DataFrame(rows).set_index(list(rows[0])[0]))
     else:
         st.caption(empty)
 
