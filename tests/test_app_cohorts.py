@@ -244,3 +244,16 @@ def test_the_facilitator_removes_a_learner_whose_sessions_then_leave_the_dashboa
     assert [user.username for user, _ in members] == ["fran"]
     assert "Open transcript" not in [b.label for b in at.button]
     assert "No learners yet" in texts(at)
+
+
+def test_the_facilitators_comment_shows_beside_the_turn_for_the_learner(cohort):
+    ana = cohort.learner("ana")
+    session_id = cohort.finished_attempt(ana)
+    at = page_as(cohort.token(cohort.facilitator), DEBRIEF, session=session_id)
+    [area for area in at.text_area if area.label == "Comment"][0].input("Lovely reflection here.")
+    button(at, "Add comment").click().run()
+    assert "**fran** commented:] Lovely reflection here." in texts(at)
+    learner_view = page_as(cohort.token(ana), DEBRIEF, session=session_id)
+    assert "**fran** commented:] Lovely reflection here." in texts(learner_view)
+    assert "Override grade" not in [b.label for b in learner_view.button]
+    assert "Override grade" in [b.label for b in at.button]
