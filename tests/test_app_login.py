@@ -72,19 +72,34 @@ def test_learners_do_not_get_the_cohort_page_and_facilitators_do(local_env, svc)
     assert page_as(token, COHORT).title[0].value == "Cohorts"
 
 
-def oidc_app(monkeypatch, user: dict):
+GOOGLE = {
+    "client_id": "id",
+    "client_secret": "secret",
+    "server_metadata_url": "https://accounts.google.com/.well-known/openid-configuration",
+}
+SECRETS = {"auth": {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "x" * 32}}
+
+
+def oidc_app(monkeypatch, user: dict, secrets: dict | None = None):
     monkeypatch.setenv("LISTENLAB_AUTH", "oidc")
     monkeypatch.setenv("LISTENLAB_OIDC_PROVIDER", "google")
     at = new_app()
     at.user = user
+    at.secrets = secrets if secrets is not None else {"auth": {**SECRETS["auth"], "google": GOOGLE}}
     return at.run()
 
 
 def test_with_an_identity_provider_the_login_page_offers_its_button(app_env, monkeypatch):
     at = oidc_app(monkeypatch, {"is_logged_in": False})
     assert not at.exception, [e.value for e in at.exception]
-    assert [b.label for b in at.button] == ["Log in with google"]
-    assert not at.text_input
+    assert [(b.label, b.disabled) for b in at.button] == [("Log in with google", False)]
+    assert not at.text_input and not at.error
+
+
+def test_a_provider_missing_from_the_secrets_is_named_instead_of_failing_on_click(app_env, monkeypatch):
+    at = oidc_app(monkeypatch, {"is_logged_in": False}, secrets=SECRETS)
+    assert "has no [auth.google]" in at.error[0].value
+    assert [(b.label, b.disabled) for b in at.button] == [("Log in with google", True)]
 
 
 def test_an_identity_provider_user_becomes_our_learner_and_keeps_the_role_we_give(app_env, svc, monkeypatch):

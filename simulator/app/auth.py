@@ -74,6 +74,24 @@ def provider_label(svc: AppServices) -> str:
     return f"Log in with {provider}" if provider else "Log in"
 
 
+def provider_problem(svc: AppServices) -> str | None:
+    """Why the identity-provider login cannot work yet (no [auth] section in secrets.toml), else None."""
+    try:
+        auth = st.secrets.get("auth")
+    except FileNotFoundError:
+        auth = None
+    provider = svc.settings.oidc_provider
+    if auth is None:
+        return (
+            "Logins need an identity provider: add an [auth] section to .streamlit/secrets.toml (see README)."
+        )
+    if provider and provider not in auth:
+        return (
+            f"LISTENLAB_OIDC_PROVIDER is {provider!r}, but .streamlit/secrets.toml has no [auth.{provider}]."
+        )
+    return None
+
+
 def log_in_with_provider(svc: AppServices) -> None:
     """Send the browser to the identity provider configured in secrets.toml ([auth] or [auth.NAME])."""
     if svc.settings.oidc_provider:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from simulator.app.auth import log_in, log_in_with_provider, provider_label
+from simulator.app.auth import log_in, log_in_with_provider, provider_label, provider_problem
 from simulator.app.login_routes import EXPIRED_TICKET, return_path
 from simulator.app.state import services
 from simulator.logins import LoginFailed
@@ -21,7 +21,10 @@ def password_form(next_path: str) -> None:
 
 
 def provider_button() -> None:
-    if st.button(provider_label(services()), type="primary"):
+    problem = provider_problem(services())
+    if problem:
+        st.error(problem)
+    if st.button(provider_label(services()), type="primary", disabled=problem is not None):
         log_in_with_provider(services())
 
 
