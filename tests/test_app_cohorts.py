@@ -1,10 +1,15 @@
 """AppTest: joining by link, the learner's home and assignments, the cohort dashboard, and reviews."""
 
+import csv
+import io
+
 import pytest
 
 from simulator.accounts import create_user, find_user
+from simulator.app.cohort_views import gradebook_csv
 from simulator.assignments import PassCriteria
 from simulator.cohorts import cohort_members, create_assignment, create_cohort, join_with_new_account
+from simulator.dashboard import cohort_dashboard
 from simulator.logins import authenticate
 from simulator.reviews import turn_notes
 from simulator.store import load_session, session_summaries
@@ -257,3 +262,14 @@ def test_the_facilitators_comment_shows_beside_the_turn_for_the_learner(cohort):
     assert "**fran** commented:] Lovely reflection here." in texts(learner_view)
     assert "Override grade" not in [b.label for b in learner_view.button]
     assert "Override grade" in [b.label for b in at.button]
+
+
+def test_the_gradebook_download_has_a_row_per_learner_and_assignment(cohort):
+    cohort.finished_attempt(cohort.learner("ana"))
+    cohort.learner("bea")
+    board = cohort_dashboard(cohort.engine, cohort.facilitator, cohort.row.id)
+    rows = list(csv.DictReader(io.StringIO(gradebook_csv(board))))
+    cells = [(row["learner"], row["status"], row["attempts"]) for row in rows]
+    assert cells == [("ana", "passed", "1"), ("bea", "not started", "0")]
+    at = page_as(cohort.token(cohort.facilitator), COHORT)
+    assert [b.label for b in at.get("download_button")] == ["Download the gradebook (CSV)"]

@@ -7,6 +7,7 @@ from simulator.access import AccessDenied
 from simulator.app.cohort_forms import COHORT_CHOICE, assignment_form, cohort_form
 from simulator.app.cohort_views import (
     agreement_text,
+    gradebook_csv,
     join_link,
     progress_rows,
     roadblock_rows,
@@ -71,6 +72,9 @@ def dashboard(cohort: CohortRow) -> None:
     join_details(cohort)
     st.subheader("Learners and assignments")
     table(progress_rows(board, titles), "No learners yet: send them the join link.")
+    st.download_button(
+        "Download the gradebook (CSV)", gradebook_csv(board), f"{cohort.name}-gradebook.csv", "text/csv"
+    )
     st.subheader("Skills: first, best and latest")
     table(skill_rows(board), "Skills appear once learners finish assignment sessions.")
     st.subheader("Most common roadblocks, per persona")
