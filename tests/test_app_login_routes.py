@@ -58,6 +58,18 @@ def test_over_https_the_cookie_is_secure(routes, svc):
     assert "Secure" in response.headers["set-cookie"]
 
 
+def test_behind_a_proxy_with_an_https_public_address_the_cookie_is_secure(svc):
+    actor = actor_of(svc.engine, create_user(svc.engine, "bea", password="listen-well-1"))
+    app = Starlette(routes=login_routes(lambda: svc.engine, "https://listen.example.org"))
+    _, response = trade(app, svc.engine, actor, "/")
+    assert "Secure" in response.headers["set-cookie"]
+    forwarded = TestClient(Starlette(routes=login_routes(lambda: svc.engine)), follow_redirects=False)
+    response = forwarded.get(
+        session_url(issue_ticket(svc.engine, actor), "/"), headers={"X-Forwarded-Proto": "https"}
+    )
+    assert "Secure" in response.headers["set-cookie"]
+
+
 def test_another_site_as_next_goes_to_the_root(routes, svc):
     app, actor = routes
     _, response = trade(app, svc.engine, actor, "//evil.example/")

@@ -45,12 +45,16 @@ def session_url(ticket: str, next_path: str) -> str:
     return f"{SESSION_PATH}?ticket={quote(ticket, safe='')}&next={quote(safe_next(next_path), safe='')}"
 
 
-def served_over_https(request: Request) -> bool:
-    """Whether the browser reached us over https (directly, or through a proxy that says so)."""
-    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto", "") == "https"
+def served_over_https(request: Request, public_url: str | None = None) -> bool:
+    """Whether the browser reaches us over https: directly, through a proxy that says so, or at a public
+    address (LISTENLAB_BASE_URL) that is https."""
+    forwarded = request.headers.get("x-forwarded-proto", "") == "https"
+    return request.url.scheme == "https" or forwarded or (public_url or "").startswith("https://")
 
 
-def _start_session(engine: Callable[[], Engine], request: Request) -> RedirectResponse:
+def _start_session(
+    engine: Callable[[], Engine], request: Request, public_url: str | None
+) -> RedirectResponse:
     token = redeem_ticket(engine(), request.query_params.get("ticket", ""))
     if token is None:
         return RedirectResponse(f"/?login={EXPIRED_TICKET}", status_code=303)
@@ -62,23 +66,24 @@ def _start_session(engine: Callable[[], Engine], request: Request) -> RedirectRe
         path="/",
         httponly=True,
         samesite="lax",
-        secure=served_over_https(request),
+        secure=served_over_https(request, public_url),
     )
     return response
 
 
-def _end_session(engine: Callable[[], Engine], request: Request) -> RedirectResponse:
+def _end_session(engine: Callable[[], Engine], request: Request, public_url: str | None) -> RedirectResponse:
     revoke_token(engine(), request.cookies.get(COOKIE_NAME))
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(
-        COOKIE_NAME, path="/", httponly=True, samesite="lax", secure=served_over_https(request)
+        COOKIE_NAME, path="/", httponly=True, samesite="lax", secure=served_over_https(request, public_url)
     )
     return response
 
 
-def login_routes(engine: Callable[[], Engine]) -> list[Route]:
-    """The two routes beside the app; `engine` gives the store (opened on first use)."""
+def login_routes(engine: Callable[[], Engine], public_url: str | None = None) -> list[Route]:
+    """The two routes beside the app; `engine` gives the store (opened on first use), `public_url` is
+    the address people use (LISTENLAB_BASE_URL), when set."""
     return [
-        Route(SESSION_PATH, lambda request: _start_session(engine, request), methods=["GET"]),
-        Route(LOGOUT_PATH, lambda request: _end_session(engine, request), methods=["GET"]),
+        Route(SESSION_PATH, lambda request: _start_session(engine, request, public_url), methods=["GET"]),
+        Route(LOGOUT_PATH, lambda request: _end_session(engine, request, public_url), methods=["GET"]),
     ]

@@ -16,6 +16,7 @@ STATE_KEY = "listenlab"
 PRACTICE_PAGE = f"{PAGES_DIR}/practice.py"
 DEBRIEF_PAGE = f"{PAGES_DIR}/debrief.py"
 HOME_PAGE = f"{PAGES_DIR}/home.py"
+COHORT_PAGE = f"{PAGES_DIR}/cohort.py"
 
 
 @dataclass

@@ -5,6 +5,7 @@ from sqlalchemy.engine import Engine
 
 from simulator.app.login_routes import login_routes
 from simulator.app.state import services
+from simulator.settings import Settings
 from simulator.webapp import APP_SCRIPT
 
 
@@ -15,7 +16,7 @@ def store_engine() -> Engine:
 
 def app_options() -> dict:
     """What st.App needs: the app script and the login routes beside it."""
-    return {"script_path": str(APP_SCRIPT), "routes": login_routes(store_engine)}
+    return {"script_path": str(APP_SCRIPT), "routes": login_routes(store_engine, Settings().base_url)}
 
 
 app = st.App(**app_options())

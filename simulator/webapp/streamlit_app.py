@@ -6,7 +6,15 @@ import streamlit as st
 
 from simulator.access import Actor, can_create_cohort
 from simulator.app.account import account_sidebar
-from simulator.app.state import DEBRIEF_PAGE, PAGES_DIR, PRACTICE_PAGE, services, sign_in
+from simulator.app.state import (
+    COHORT_PAGE,
+    DEBRIEF_PAGE,
+    HOME_PAGE,
+    PAGES_DIR,
+    PRACTICE_PAGE,
+    services,
+    sign_in,
+)
 from simulator.app.widgets import sidebar_setup
 
 BATCH_PAGE = f"{PAGES_DIR}/batch.py"
@@ -43,7 +51,7 @@ def practice_pages() -> list:
 def facilitator_pages() -> list:
     """Cohorts, personas and batch grading (the last when its page is installed)."""
     pages = [
-        st.Page(f"{PAGES_DIR}/cohort.py", title="Cohorts", url_path="cohort"),
+        st.Page(COHORT_PAGE, title="Cohorts", url_path="cohort"),
         st.Page(f"{PAGES_DIR}/personas.py", title="Personas", url_path="personas"),
     ]
     if Path(BATCH_PAGE).is_file():
@@ -59,7 +67,7 @@ def app_pages(actor: Actor | None, auth: str) -> list:
     if auth == "none":
         root = st.Page(home, title="Home", url_path="home", default=True, visibility="hidden")
         return [root, *practice_pages(), *facilitator_pages()[1:], join_page()]
-    root = st.Page(f"{PAGES_DIR}/home.py", title="Home", url_path="home", default=True)
+    root = st.Page(HOME_PAGE, title="Home", url_path="home", default=True)
     tools = facilitator_pages() if can_create_cohort(actor) else []
     return [root, *practice_pages(), *tools, join_page()]
 

@@ -2,9 +2,17 @@
 
 import streamlit as st
 
+from simulator.access import can_create_cohort
 from simulator.app.account import delete_my_data
 from simulator.app.assignment_views import attempts_text, due_text, status_badge
-from simulator.app.state import PRACTICE_PAGE, forget_session, services, start_assignment, ui_state
+from simulator.app.state import (
+    COHORT_PAGE,
+    PRACTICE_PAGE,
+    forget_session,
+    services,
+    start_assignment,
+    ui_state,
+)
 from simulator.cohorts import CohortError, LearnerAssignment
 
 
@@ -37,6 +45,10 @@ def assignment_card(item: LearnerAssignment) -> None:
 
 state = ui_state()
 st.title(f"Welcome, {state.actor.username}")
+if can_create_cohort(state.actor):
+    st.page_link(
+        COHORT_PAGE, label="Your cohorts: create one, assign personas, review", icon=":material/groups:"
+    )
 assignments = services().assignments(state.actor)
 st.subheader("Your assignments")
 if not assignments:
