@@ -1,10 +1,13 @@
 """The batch report: the figures it shows are right, and it is one self-contained file."""
 
+import html as html_lib
 import re
 from collections import Counter
 
+from simulator.backends import fast_grader
 from simulator.batch.report import ReportBuilder, TranscriptRow, render_report
 from simulator.batch.report_data import attention_rows, band_counts, habit_rows, rq_histogram, score_histogram
+from simulator.grader.measured import measured_agreement
 from simulator.grades import TurnGrade
 from simulator.labels import Label
 from simulator.scoring import session_metrics
@@ -125,3 +128,11 @@ def test_the_report_of_the_sample_folder_names_habits_and_transcripts(tmp_path):
     ):
         assert heading in html
     assert "9 transcripts, 34 graded listener turns" in html and "zoom_maria_tom.vtt" in html
+
+
+def test_the_report_says_which_grader_graded_and_its_measured_agreement(tmp_path):
+    run([DATA], tmp_path / "out", listeners=SAMPLE_LISTENERS)
+    html = (tmp_path / "out" / "report.html").read_text()
+    grader = fast_grader().name
+    assert f"Graded by {grader}" in html
+    assert html_lib.escape(measured_agreement(grader)) in html

@@ -15,6 +15,7 @@ from simulator.batch.report_data import (
     rq_histogram,
     score_histogram,
 )
+from simulator.grader.measured import measured_agreement
 from simulator.grader.rubric import HINTS
 from simulator.grades import TurnGrade
 from simulator.labels import LISTENING, ROADBLOCKS, SHORT_NAMES, Label
@@ -103,6 +104,7 @@ class ReportBuilder:
             "meta": self.meta,
             "tokens": self.tokens,
             "graders": sorted(self.graders.items()),
+            "agreement": [measured_agreement(name) for name, _ in sorted(self.graders.items())],
             "transcript_count": len(self.transcripts),
             "graded": graded,
             "failed_count": self.failed_count,
