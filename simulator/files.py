@@ -19,10 +19,16 @@ class FileProblem(ValueError):
 
 
 def spreadsheet_text(value: object) -> object:
-    """A CSV cell that a spreadsheet will not run: text starting like a formula gets a leading quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """A CSV cell that a spreadsheet will not run: text starting like a formula gets a leading quote
+    (and so does text starting with a quote, so that `cell_text` gives every text back exactly)."""
+    if isinstance(value, str) and value.startswith((*FORMULA_STARTS, "'")):
         return "'" + value
     return value
+
+
+def cell_text(cell: str) -> str:
+    """The text a `spreadsheet_text` cell was made from."""
+    return cell[1:] if cell.startswith("'") else cell
 
 
 def bad_byte(data: bytes, error: UnicodeDecodeError) -> tuple[int, str]:

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from simulator.files import replacing, spreadsheet_text
+from simulator.files import cell_text, replacing, spreadsheet_text
 
 
 def test_a_new_output_gets_the_permissions_of_a_plain_write(tmp_path):
@@ -40,3 +40,23 @@ def test_plain_text_and_numbers_are_left_alone():
         2.5,
         None,
     ]
+
+
+@pytest.mark.parametrize("text", ["=1+1", "'=1+1", "'quoted'", "plain", "-", ""])
+def test_cell_text_gives_back_exactly_the_text_written(text):
+    assert cell_text(spreadsheet_text(text)) == text
+
+
+def test_the_batch_page_reads_csv_outputs_back_as_the_texts_written(tmp_path):
+    import csv
+
+    from simulator.batch.workspace import read_csv_rows
+
+    texts = ['=HYPERLINK("http://x")', "'already quoted", "It sounds hard."]
+    path = tmp_path / "turns.csv"
+    with replacing(path, newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["text"])
+        writer.writerows([[spreadsheet_text(text)] for text in texts])
+    assert "'=HYPERLINK" in path.read_text(encoding="utf-8")
+    assert [row["text"] for row in read_csv_rows(path)] == texts

@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath
 
 from simulator.batch.outputs import OUTPUT_NAMES
 from simulator.batch.runner import BatchOptions, BatchProgress, BatchSummary, run_batch
+from simulator.files import cell_text
 
 MAX_UNZIPPED_BYTES = 1_000_000_000
 
@@ -72,10 +73,11 @@ def save_uploads(uploads: list[Upload], folder: Path) -> list[str]:
 
 
 def read_csv_rows(path: Path) -> list[dict]:
+    """The rows of a CSV output with their texts as written (no spreadsheet quoting), for display."""
     if not path.is_file():
         return []
     with path.open(newline="", encoding="utf-8") as stream:
-        return list(csv.DictReader(stream))
+        return [{key: cell_text(value) for key, value in row.items()} for row in csv.DictReader(stream)]
 
 
 @dataclass
