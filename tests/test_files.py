@@ -1,9 +1,11 @@
 """Atomic output files: complete or untouched, and with the permissions a plain write would give."""
 
+import csv
 import os
 
 import pytest
 
+from simulator.batch.workspace import read_csv_rows
 from simulator.files import cell_text, replacing, spreadsheet_text
 
 
@@ -48,10 +50,6 @@ def test_cell_text_gives_back_exactly_the_text_written(text):
 
 
 def test_the_batch_page_reads_csv_outputs_back_as_the_texts_written(tmp_path):
-    import csv
-
-    from simulator.batch.workspace import read_csv_rows
-
     texts = ['=HYPERLINK("http://x")', "'already quoted", "It sounds hard."]
     path = tmp_path / "turns.csv"
     with replacing(path, newline="") as stream:
