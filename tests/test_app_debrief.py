@@ -4,6 +4,7 @@ import pytest
 
 from simulator.access import LOCAL_ACTOR, AccessDenied
 from simulator.app.debrief import debrief_notes, turn_views
+from simulator.grader.measured import measured_agreement
 from simulator.store import load_session, open_session_id
 from tests.fixtures_app import DEBRIEF, PRACTICE, button, page, say, texts
 from tests.persona_factory import make_persona
@@ -44,6 +45,7 @@ def test_the_debrief_shows_metrics_notes_chart_and_transcript(app_env, svc):
     for text in TURNS:
         assert f"**You:** {text}" in shown
     assert [b.label for b in at.button].count("Try again from here") == 3
+    assert measured_agreement("keywords@1") in shown  # says which grader graded, and how well it is measured
 
 
 def test_without_a_session_id_the_latest_debrief_is_shown(app_env, svc):

@@ -143,3 +143,20 @@ def test_coalesce_sends_the_first_piece_at_once_and_batches_the_rest():
         "sounds like a ",
         "lot.",
     ]
+
+
+def test_a_second_tab_on_the_same_session_is_told_to_reload_and_overwrites_nothing(app_env, svc):
+    first = page(PRACTICE, persona="test-person")
+    second = page(PRACTICE)  # a new browser tab resumes the same open session
+    session_id = open_session_id(svc.engine, LOCAL_ACTOR)
+    say(first, "It sounds like today took everything out of you.")
+    second.chat_input[0].set_value("You should sleep early.").run()
+    assert not second.exception
+    assert (
+        "moved on elsewhere" in second.error[0].value and "You should sleep early." in second.error[0].value
+    )
+    stored = load_session(svc.engine, session_id, LOCAL_ACTOR)
+    assert [t.text for t in stored.learner_turns] == ["It sounds like today took everything out of you."]
+    button(second, "Reload the session").click().run()
+    shown = [m.markdown[0].value for m in second.chat_message]
+    assert shown[1] == "It sounds like today took everything out of you." and len(shown) == 3

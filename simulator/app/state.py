@@ -71,6 +71,13 @@ def _switch_to(session: PracticeSession) -> None:
     state.session, state.reply_error = session, None
 
 
+def reload_session() -> None:
+    """Rebuild the session being practised from the store (after another tab or window moved it on)."""
+    state = ui_state()
+    state.session.executor.shutdown(wait=False)
+    state.session, state.reply_error = services().resume(state.session.id, state.actor), None
+
+
 def start_practice(persona_id: str) -> None:
     """Leave the current session (if any) and start one with this persona."""
     _switch_to(services().start(persona_id, ui_state().actor))

@@ -10,6 +10,7 @@ from simulator.app.review_forms import ai_label_note, author_names, review_forms
 from simulator.app.state import PRACTICE_PAGE, retry_from, services, ui_state
 from simulator.app.widgets import metrics_panel, turn_chart
 from simulator.cohorts import CohortError
+from simulator.grader.measured import measured_agreement
 from simulator.reviews import turn_notes
 from simulator.session import ai_grade
 from simulator.store import StoredSession
@@ -92,6 +93,7 @@ def debrief(stored: StoredSession) -> None:
     started = stored.info.started_at.astimezone().strftime("%d %b %Y, %H:%M")
     info, turns = stored.info, len(stored.learner_turns)
     st.caption(f"{started} · {turns} turns · speaker `{info.speaker}` · grader `{info.grader}`")
+    st.caption(measured_agreement(info.grader))
     if stored.metrics is None:
         if is_reviewer(stored):
             st.warning("The learner has not ended this session yet: its debrief follows when they do.")

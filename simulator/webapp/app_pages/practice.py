@@ -4,9 +4,9 @@ import streamlit as st
 
 from simulator.app.assignment_views import assignment_banner
 from simulator.app.services import coalesce, collect_ready_feedback
-from simulator.app.state import UIState, services, show_debrief, start_practice, ui_state
+from simulator.app.state import UIState, reload_session, services, show_debrief, start_practice, ui_state
 from simulator.app.widgets import feedback_panel, persona_card
-from simulator.recording import TurnRecord
+from simulator.recording import SessionMovedOn, TurnRecord
 from simulator.session import PracticeSession, ReplyFailed, effective_grade
 
 CHAT_WIDTHS = [3, 2]
@@ -79,6 +79,8 @@ def stream_reply(state: UIState, session: PracticeSession) -> None:
             state.reply_error = None
         except ReplyFailed as exc:
             state.reply_error = str(exc)
+        except SessionMovedOn as exc:
+            offer_reload(exc)
 
 
 def send(state: UIState, session: PracticeSession, text: str) -> None:
@@ -88,9 +90,19 @@ def send(state: UIState, session: PracticeSession, text: str) -> None:
         if session.reply_pending:
             st.warning(f"Not sent yet: “{text}”. The reply to your previous turn is still missing.")
             return
-    turn = session.submit(text)
+    try:
+        turn = session.submit(text)
+    except SessionMovedOn as exc:
+        offer_reload(exc, text)
+        return
     show_turn(session, turn, state.show_openness)
     stream_reply(state, session)
+
+
+def offer_reload(problem: SessionMovedOn, unsent: str | None = None) -> None:
+    """Another tab or window wrote this session first: nothing was overwritten; reload to carry on."""
+    st.error(str(problem) + (f" Not sent: “{unsent}”." if unsent else ""))
+    st.button("Reload the session", on_click=reload_session, type="primary")
 
 
 def offer_retry(state: UIState) -> None:
