@@ -273,3 +273,14 @@ def test_the_gradebook_download_has_a_row_per_learner_and_assignment(cohort):
     assert cells == [("ana", "passed", "1"), ("bea", "not started", "0")]
     at = page_as(cohort.token(cohort.facilitator), COHORT)
     assert [b.label for b in at.get("download_button")] == ["Download the gradebook (CSV)"]
+
+
+def test_the_dashboard_picks_out_the_transcripts_worth_discussing(cohort):
+    ana, bea = cohort.learner("ana"), cohort.learner("bea")
+    cohort.finished_attempt(ana)
+    rough = cohort.finished_attempt(bea, turns=("You should sleep early.", "What happened?"))
+    at = page_as(cohort.token(cohort.facilitator), COHORT)
+    assert "**bea** · Test person" in texts(at) and "roadblocks in 50% of turns" in texts(at)
+    assert [b.label for b in at.button].count("Open transcript") == 3  # one pick, two sessions
+    [b for b in at.button if b.key == f"discuss-{rough}"][0].click().run()
+    assert at.query_params["session"] == rough and at.title[0].value == "Review: bea · Test person"

@@ -16,7 +16,7 @@ from simulator.app.cohort_views import (
 )
 from simulator.app.state import services, show_debrief, ui_state
 from simulator.cohorts import CohortError, cohort_members, remove_member, renew_code, visible_cohorts
-from simulator.dashboard import CohortDashboard, cohort_dashboard
+from simulator.dashboard import CohortDashboard, CohortSession, cohort_dashboard, worth_discussing
 from simulator.store.models import CohortRow
 
 
@@ -49,20 +49,35 @@ def members(cohort_id: int) -> None:
             st.rerun()
 
 
+def session_line(
+    s: CohortSession, names: dict[str, str], titles: dict[str, str], note: str, key: str
+) -> None:
+    """One linked session: whose, which persona, when, a note, and a button to open its transcript."""
+    line, action = st.columns([4, 1], vertical_alignment="center")
+    when = f"{s.started_at.astimezone():%d %b %Y %H:%M}"
+    line.markdown(f"**{names[s.learner_id]}** · {titles.get(s.persona_id, s.persona_id)} · {when} · {note}")
+    if action.button("Open transcript", key=key):
+        show_debrief(s.id)
+
+
 def sessions(board: CohortDashboard, titles: dict[str, str]) -> None:
     names = {learner.id: learner.username for learner in board.learners}
     if not board.sessions:
         st.caption("No assignment sessions yet.")
     for s in reversed(board.sessions):
-        line, action = st.columns([4, 1], vertical_alignment="center")
         state = "open" if s.ended_at is None else f"{s.metrics.learner_turns} turns" if s.metrics else "ended"
         score = f" · mean {s.metrics.mean_score:.1f}" if s.metrics and s.metrics.mean_score else ""
-        when = f"{s.started_at.astimezone():%d %b %Y %H:%M}"
-        line.markdown(
-            f"**{names[s.learner_id]}** · {titles.get(s.persona_id, s.persona_id)} · {when} · {state}{score}"
-        )
-        if action.button("Open transcript", key=f"open-{s.id}"):
-            show_debrief(s.id)
+        session_line(s, names, titles, state + score, f"open-{s.id}")
+
+
+def discussion_picks(board: CohortDashboard, titles: dict[str, str]) -> None:
+    """The transcripts to talk through first: the most roadblocks, then breakthroughs."""
+    names = {learner.id: learner.username for learner in board.learners}
+    picks = worth_discussing(board)
+    if not picks:
+        st.caption("Nothing to pick out yet: sessions appear here once learners finish them.")
+    for pick in picks:
+        session_line(pick.session, names, titles, pick.reason, f"discuss-{pick.session.id}")
 
 
 def dashboard(cohort: CohortRow) -> None:
@@ -81,6 +96,8 @@ def dashboard(cohort: CohortRow) -> None:
     table(roadblock_rows(board, titles), "No roadblocks seen yet.")
     st.subheader("Agreement with the grader")
     st.markdown(agreement_text(board.agreement))
+    st.subheader("Worth discussing")
+    discussion_picks(board, titles)
     st.subheader("Sessions")
     sessions(board, titles)
     with st.expander("Members"):
