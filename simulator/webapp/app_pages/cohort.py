@@ -50,13 +50,13 @@ def members(cohort_id: int) -> None:
 
 
 def session_line(
-    s: CohortSession, names: dict[str, str], titles: dict[str, str], note: str, key: str
+    s: CohortSession, names: dict[str, str], titles: dict[str, str], note: str, key: str, label: str
 ) -> None:
     """One linked session: whose, which persona, when, a note, and a button to open its transcript."""
     line, action = st.columns([4, 1], vertical_alignment="center")
     when = f"{s.started_at.astimezone():%d %b %Y %H:%M}"
     line.markdown(f"**{names[s.learner_id]}** · {titles.get(s.persona_id, s.persona_id)} · {when} · {note}")
-    if action.button("Open transcript", key=key):
+    if action.button(label, key=key):
         show_debrief(s.id)
 
 
@@ -67,7 +67,7 @@ def sessions(board: CohortDashboard, titles: dict[str, str]) -> None:
     for s in reversed(board.sessions):
         state = "open" if s.ended_at is None else f"{s.metrics.learner_turns} turns" if s.metrics else "ended"
         score = f" · mean {s.metrics.mean_score:.1f}" if s.metrics and s.metrics.mean_score else ""
-        session_line(s, names, titles, state + score, f"open-{s.id}")
+        session_line(s, names, titles, state + score, f"open-{s.id}", "Open transcript")
 
 
 def discussion_picks(board: CohortDashboard, titles: dict[str, str]) -> None:
@@ -77,7 +77,7 @@ def discussion_picks(board: CohortDashboard, titles: dict[str, str]) -> None:
     if not picks:
         st.caption("Nothing to pick out yet: sessions appear here once learners finish them.")
     for pick in picks:
-        session_line(pick.session, names, titles, pick.reason, f"discuss-{pick.session.id}")
+        session_line(pick.session, names, titles, pick.reason, f"discuss-{pick.session.id}", "Discuss")
 
 
 def dashboard(cohort: CohortRow) -> None:
