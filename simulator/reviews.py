@@ -12,10 +12,10 @@ from sqlmodel import Session, col, select
 from simulator.access import Actor, can_review_session, require
 from simulator.grades import TurnGrade
 from simulator.labels import Label
-from simulator.scoring import SessionMetrics, session_metrics
-from simulator.session import ai_grade, effective_grade
+from simulator.scoring import SessionMetrics
+from simulator.session import ai_grade, metrics_of
 from simulator.store.models import AssignmentRow, GradeOverrideRow, SessionRow, TurnCommentRow, TurnRow
-from simulator.store.queries import read_session, session_scope, visible_session_row
+from simulator.store.queries import StoredSession, read_session, session_scope, visible_session_row
 
 REVIEW_REFUSED = "Only the facilitators of this assignment's cohort may review this session."
 MAX_NOTE = 4000
@@ -90,7 +90,9 @@ def override_grade(
     with Session(engine, expire_on_commit=False) as db:
         row = _reviewable(db, actor, session_id)
         turn = _learner_turn(db, session_id, turn_index)
-        ai = ai_grade(next(t for t in read_session(db, row).turns if t.index == turn_index))
+        stored = read_session(db, row)
+        reviewed = next(t for t in stored.turns if t.index == turn_index)
+        ai = ai_grade(reviewed)
         db.add(
             GradeOverrideRow(
                 turn_id=turn.id,
@@ -102,28 +104,21 @@ def override_grade(
                 ai_primary=ai.primary.value if ai is not None and ai.primary else None,
             )
         )
-        db.flush()
-        metrics = recompute_metrics(db, row)
+        reviewed.override = grade
+        metrics = recompute_metrics(row, stored)
+        db.add(row)
         db.commit()
     return metrics
 
 
-def recompute_metrics(db: Session, row: SessionRow) -> SessionMetrics | None:
-    """An ended session's metrics from its effective grades; the persona's path (openness,
-    breakthrough) stays as it happened."""
+def recompute_metrics(row: SessionRow, stored: StoredSession) -> SessionMetrics | None:
+    """An ended session's metrics from its effective grades, set on its row; the persona's path
+    (openness, breakthrough) stays as it happened."""
     if row.metrics is None:
         return None
-    stored, before = read_session(db, row), SessionMetrics.model_validate(row.metrics)
-    learner = stored.learner_turns
-    metrics = session_metrics(
-        [grade for grade in map(effective_grade, learner) if grade is not None],
-        [turn.text for turn in learner],
-        [turn.text for turn in stored.turns if turn.role == "persona"],
-        openness=before.openness,
-        breakthrough_turn=before.breakthrough_turn,
-    )
+    before = SessionMetrics.model_validate(row.metrics)
+    metrics = metrics_of(stored.turns, before.breakthrough_turn)
     row.metrics = metrics.model_dump(mode="json")
-    db.add(row)
     return metrics
 
 

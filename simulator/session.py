@@ -50,6 +50,18 @@ def effective_grade(turn: TurnRecord) -> TurnGrade | None:
     return turn.override if turn.override is not None else ai_grade(turn)
 
 
+def metrics_of(turns: list[TurnRecord], breakthrough_turn: int | None) -> SessionMetrics:
+    """A conversation's metrics from its turns' effective grades, texts and openness."""
+    learner = [turn for turn in turns if turn.role == "learner"]
+    return session_metrics(
+        [grade for grade in map(effective_grade, learner) if grade is not None],
+        [turn.text for turn in learner],
+        [turn.text for turn in turns if turn.role == "persona"],
+        openness=[turn.openness for turn in learner if turn.openness is not None],
+        breakthrough_turn=breakthrough_turn,
+    )
+
+
 class PracticeSession:
     """One role-play. Use `submit` then `stream_reply`, or `take_turn` for both."""
 
@@ -238,15 +250,7 @@ class PracticeSession:
 
     def metrics(self) -> SessionMetrics:
         """The session's metrics from what is known now."""
-        learner = self.learner_turns
-        grades = [grade for grade in map(effective_grade, learner) if grade is not None]
-        return session_metrics(
-            grades,
-            [turn.text for turn in learner],
-            [turn.text for turn in self.turns if turn.role == "persona"],
-            openness=[turn.openness for turn in learner if turn.openness is not None],
-            breakthrough_turn=self.state.breakthrough_turn,
-        )
+        return metrics_of(self.turns, self.state.breakthrough_turn)
 
     def end(self) -> SessionMetrics:
         """Wait for feedback, record the summary and stop the grading workers."""
