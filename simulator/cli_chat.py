@@ -115,13 +115,13 @@ def new_session(
 
 def resumed_session(options: ChatOptions, settings: Settings, personas: dict[str, Persona]):
     """A session left open in the database, rebuilt to carry on with it."""
-    from simulator.store import StoreRecorder, load_session, open_store, persona_version
+    from simulator.store import StoreRecorder, load_own_session, open_store, persona_version
 
     if not options.save:
         raise ChatError("--resume continues a session from the database; leave out --no-save")
     engine = open_store(settings.db_url)
     try:
-        stored = load_session(engine, options.resume, acting_user(engine, options.user))
+        stored = load_own_session(engine, options.resume, acting_user(engine, options.user))
     except AccessDenied as exc:
         raise ChatError(f"{exc} (session database: LISTENLAB_DB_URL)") from exc
     check_resumable(stored, options)

@@ -293,6 +293,10 @@ def test_chat_resume_acts_as_the_user_named(sqlite_commands, cohort):
     refused_in_one_line(
         run("chat", "--resume", session_id, "--user", "ben", "--script", str(script)), "do not have access"
     )
+    # the cohort's facilitator may read ana's session, but never carry it on as if it were theirs
+    refused_in_one_line(
+        run("chat", "--resume", session_id, "--user", "fran", "--script", str(script)), "do not have access"
+    )
     run.ok("chat", "--resume", session_id, "--user", "ana", "--script", str(script))
     engine = open_store(run.db_url)
     stored = load_session(engine, session_id, actor_of(engine, find_user(engine, "ana")))

@@ -28,7 +28,7 @@ from simulator.privacy import delete_my_sessions, purge_ended_sessions
 from simulator.recording import SessionInfo, TurnRecord
 from simulator.reviews import ReviewError, add_comment, override_grade, turn_notes
 from simulator.scoring import session_metrics
-from simulator.store import StoreRecorder, load_session, open_store, session_summaries
+from simulator.store import StoreRecorder, load_own_session, load_session, open_store, session_summaries
 from simulator.store.models import CohortRow
 from tests.fakes import grade_of
 
@@ -298,3 +298,12 @@ def test_worth_discussing_puts_the_most_roadblocked_session_first(world):
         (rough, "roadblocks in 100% of turns"),
         (calm, "roadblocks in 50% of turns"),
     ]
+
+
+def test_a_facilitator_reads_a_learners_session_but_cannot_continue_it(world):
+    linked = practise(world.engine, world.ana, assign(world).id, [grade_of("reflection")])
+    fran = world.refresh(world.fran)
+    assert load_session(world.engine, linked, fran).info.id == linked
+    with pytest.raises(AccessDenied):
+        load_own_session(world.engine, linked, fran)
+    assert load_own_session(world.engine, linked, world.ana).info.id == linked

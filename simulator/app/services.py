@@ -23,6 +23,7 @@ from simulator.store import (
     StoredSession,
     StoreRecorder,
     delete_session,
+    load_own_session,
     load_session,
     open_session_id,
     open_store,
@@ -30,7 +31,6 @@ from simulator.store import (
     session_summaries,
 )
 from simulator.store.models import CohortRow
-from simulator.store.queries import refused
 
 
 @dataclass
@@ -106,9 +106,7 @@ class AppServices:
 
     def resume(self, session_id: str, actor: Actor) -> PracticeSession:
         """Rebuild one of the actor's own sessions to carry on with it (others may only read it)."""
-        stored = load_session(self.engine, session_id, actor)
-        if stored.info.user_id != actor.id:
-            raise refused(session_id)
+        stored = load_own_session(self.engine, session_id, actor)
         persona = self.persona_of(stored.info)
         return PracticeSession.resume(
             persona, self.speaker, self.fast_grader, stored.info, stored.turns, **self._session_kwargs()

@@ -108,6 +108,16 @@ def load_session(engine: Engine, session_id: str, actor: Actor) -> StoredSession
         return read_session(db, visible_session_row(db, session_id, actor))
 
 
+def load_own_session(engine: Engine, session_id: str, actor: Actor) -> StoredSession:
+    """One of the actor's own sessions, to carry on with (a facilitator may read a learner's session
+    but never continue it); AccessDenied otherwise."""
+    with Session(engine) as db:
+        row = db.get(SessionRow, session_id)
+        if row is None or row.user_id != actor.id:
+            raise refused(session_id)
+        return read_session(db, row)
+
+
 def open_session_id(engine: Engine, actor: Actor) -> str | None:
     """The actor's most recently started session that was not ended, if any."""
     with Session(engine) as db:
