@@ -1,6 +1,7 @@
 """Cohort exports: the gradebook CSV, a self-contained HTML report, and grade overrides as labelled JSONL."""
 
 import csv
+import io
 import json
 from collections import Counter
 from dataclasses import dataclass
@@ -67,14 +68,20 @@ def gradebook_lines(board: CohortDashboard) -> list[list[object]]:
     ]
 
 
+def gradebook_csv(board: CohortDashboard) -> str:
+    """The gradebook as CSV text: the header, then a row per learner and assignment."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(GRADEBOOK_HEADER)
+    writer.writerows(gradebook_lines(board))
+    return buffer.getvalue()
+
+
 def write_gradebook(board: CohortDashboard, path: Path) -> int:
     """The gradebook CSV, replacing `path` only when complete; returns the number of rows."""
-    lines = gradebook_lines(board)
     with replacing(path, newline="") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(GRADEBOOK_HEADER)
-        writer.writerows(lines)
-    return len(lines)
+        stream.write(gradebook_csv(board))
+    return len(board.learners) * len(board.assignments)
 
 
 def cohort_labelled_rows(engine: Engine, actor: Actor, board: CohortDashboard) -> list[dict]:

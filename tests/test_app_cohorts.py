@@ -6,8 +6,8 @@ import io
 import pytest
 
 from simulator.accounts import create_user, find_user
-from simulator.app.cohort_views import gradebook_csv
 from simulator.assignments import PassCriteria
+from simulator.cohort_report import gradebook_csv
 from simulator.cohorts import cohort_members, create_assignment, create_cohort, join_with_new_account
 from simulator.dashboard import cohort_dashboard
 from simulator.logins import authenticate

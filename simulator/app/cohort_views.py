@@ -1,11 +1,8 @@
 """Pure functions: a cohort dashboard -> the rows its tables show (observed behaviour only, no ranking)."""
 
-import csv
-import io
 from urllib.parse import quote, urlsplit
 
 from simulator.app.assignment_views import due_text, grid_cell
-from simulator.cohort_report import GRADEBOOK_HEADER, gradebook_lines
 from simulator.dashboard import CohortDashboard
 from simulator.reviews import Agreement
 from simulator.store.models import AssignmentRow
@@ -82,12 +79,3 @@ def agreement_text(agreement: Agreement) -> str:
         f"Facilitators kept the grader's label on {agreement.agreed} of {agreement.reviewed} reviewed "
         f"turn(s) ({agreement.rate:.0%})."
     )
-
-
-def gradebook_csv(board: CohortDashboard) -> str:
-    """The gradebook as `listenlab cohort report --csv` writes it (formula-like text kept as text)."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow(GRADEBOOK_HEADER)
-    writer.writerows(gradebook_lines(board))
-    return buffer.getvalue()

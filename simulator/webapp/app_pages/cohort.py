@@ -7,7 +7,6 @@ from simulator.access import AccessDenied
 from simulator.app.cohort_forms import COHORT_CHOICE, assignment_form, cohort_form
 from simulator.app.cohort_views import (
     agreement_text,
-    gradebook_csv,
     join_link,
     progress_rows,
     roadblock_rows,
@@ -15,6 +14,7 @@ from simulator.app.cohort_views import (
     skill_rows,
 )
 from simulator.app.state import services, show_debrief, ui_state
+from simulator.cohort_report import gradebook_csv
 from simulator.cohorts import CohortError, cohort_members, remove_member, renew_code, visible_cohorts
 from simulator.dashboard import CohortDashboard, CohortSession, cohort_dashboard, worth_discussing
 from simulator.store.models import CohortRow
