@@ -8,9 +8,10 @@ from simulator.labels import Label
 
 
 class TurnGrade(BaseModel):
-    """One listener turn's grade; `status="failed"` records a grade that could not be made."""
+    """One listener turn's grade; `status="failed"` records a grade that could not be made. Immutable, so
+    one grade may be shared by many turns (the offline grader reuses equal grades)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     labels: list[Label] = Field(default_factory=list)
     primary: Label | None = None
@@ -21,14 +22,17 @@ class TurnGrade(BaseModel):
     status: Literal["ok", "failed"] = "ok"
     error: str | None = None
 
-    @model_validator(mode="after")
-    def _primary_among_labels(self) -> "TurnGrade":
-        if self.status == "ok":
-            if self.primary is None or not self.labels:
-                raise ValueError("an ok grade needs labels and a primary")
-            if self.primary not in self.labels:
-                self.labels = [self.primary, *self.labels]
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _primary_among_labels(cls, data: object) -> object:
+        if not isinstance(data, dict) or data.get("status", "ok") != "ok":
+            return data
+        primary, labels = data.get("primary"), data.get("labels")
+        if primary is None or not labels:
+            raise ValueError("an ok grade needs labels and a primary")
+        if primary not in labels:
+            return {**data, "labels": [primary, *labels]}
+        return data
 
     @classmethod
     def failed(cls, grader: str, error: str) -> "TurnGrade":

@@ -128,6 +128,7 @@ class OfflineGrader:
     def __init__(self, artifact: LinearArtifact) -> None:
         self.artifact = artifact
         self.name = f"offline@{artifact.version}"
+        self._grades: dict[tuple, TurnGrade] = {}  # a grade depends only on labels, primary and the guard
 
     def grade(self, request: GradeRequest) -> TurnGrade:
         """Grade one turn."""
@@ -144,6 +145,14 @@ class OfflineGrader:
         return self.artifact.predict(list(requests)) if requests else []
 
     def _to_grade(self, prediction: Prediction) -> TurnGrade:
+        """The grade for a prediction; equal predictions share one (immutable) grade."""
+        key = (*prediction.labels, prediction.primary, prediction.addresses_grader)
+        grade = self._grades.get(key)
+        if grade is None:
+            grade = self._grades[key] = self._new_grade(prediction)
+        return grade
+
+    def _new_grade(self, prediction: Prediction) -> TurnGrade:
         labels, primary = prediction.labels, prediction.primary
         aimed_at_grader = prediction.addresses_grader
         return TurnGrade(
