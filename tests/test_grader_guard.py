@@ -6,8 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.grader.base import GradeRequest
 from simulator.grader import guard
+from simulator.grader.base import GradeRequest
 from simulator.grader.guard import addresses_grader
 from simulator.grader.offline import load_offline_grader
 from simulator.labels import Label
