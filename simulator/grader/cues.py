@@ -38,11 +38,13 @@ _GREETING = re.compile(
     r"^(hi|hey+|hello|hiya|yo|morning|good (morning|afternoon|evening)|evening|welcome|thanks for)\b"
 )
 _CLAUSE_BREAK = re.compile(r"[,;:]\s+|\s+-+\s+|\s+(?:but|so|and maybe|maybe)\s+")
+_CLAUSE_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def clauses_of(sentence: str) -> list[list[str]]:
     """Word tokens of each clause of a normalised sentence (split at commas, dashes, 'but', 'maybe')."""
-    found = (re.findall(r"[a-z0-9]+(?:'[a-z]+)*", part) for part in _CLAUSE_BREAK.split(sentence))
+    found = (_CLAUSE_WORD.findall(part) for part in _CLAUSE_BREAK.split(sentence))
     return [words for words in found if words]
 
 
@@ -67,7 +69,7 @@ def cue_features(text: str, sentences: list[list[str]], normalised: str) -> list
 
 def _tail_features(normalised: str) -> list[str]:
     """The opening words of the turn's last clause, and whether it starts like advice after other moves."""
-    parts = [clause for piece in re.split(r"(?<=[.!?])\s+", normalised) for clause in clauses_of(piece)]
+    parts = [clause for piece in _SENTENCE_END.split(normalised) for clause in clauses_of(piece)]
     if len(parts) < 2:
         return ["#advice_start"] if parts and _starts_like_advice(parts[0]) else []
     last = parts[-1]

@@ -7,7 +7,7 @@ features a model was trained on are exactly the features it sees at run time.
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -156,11 +156,11 @@ class Vectoriser:
         columns: list[int] = []  # -1 marks a feature outside the vocabulary
         lengths: list[int] = []
         lookup, columns_of, missing = self.vocabulary.get, self._columns_of, repeat(-1)
+        cached = self._word_columns
         for context, text in turns:
             before = len(columns)
             words, features = turn_parts(context, text, self.config)
-            for word in words:
-                columns.extend(columns_of(word))
+            columns.extend(chain.from_iterable([cached.get(word) or columns_of(word) for word in words]))
             columns.extend(map(lookup, features, missing))
             lengths.append(len(columns) - before)
         return self._counted(np.asarray(columns, dtype=np.int64), np.asarray(lengths, dtype=np.int64))

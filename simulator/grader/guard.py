@@ -71,7 +71,7 @@ _ASCII_TWINS = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u21
 
 def may_address_grader(flat: str) -> bool:
     """False when the text has none of the words every pattern needs (most turns: no search needed)."""
-    folded = flat.translate(_ASCII_TWINS).lower()
+    folded = flat.lower() if flat.isascii() else flat.translate(_ASCII_TWINS).lower()
     return any(word in folded for word in _KEY_WORDS)
 
 
