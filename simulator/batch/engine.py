@@ -61,7 +61,20 @@ async def grade_async_turns(unit: Unit, grader) -> UnitResult:
 
 async def grade_sync_turns(unit: Unit, grader: Grader) -> UnitResult:
     """A chunk of turns through `grade_many` in a worker thread (keeps the loop and progress responsive)."""
-    grades = await asyncio.to_thread(grader.grade_many, [job.request() for job in unit.jobs])
+    return await asyncio.to_thread(sync_turn_results, unit, grader)
+
+
+def grade_sync_unit(unit: Unit, graders: Graders) -> UnitResult:
+    """Grade one unit here and now (in a worker process); an error fails its turns with the reason."""
+    try:
+        return sync_turn_results(unit, graders.turn)
+    except Exception as exc:  # noqa: BLE001 - recorded as failed with the reason
+        return failed_results(unit, graders.name, failure_reason(exc))
+
+
+def sync_turn_results(unit: Unit, grader: Grader) -> UnitResult:
+    """A chunk of turns through `grade_many`, checked to give one grade per turn."""
+    grades = grader.grade_many([job.request() for job in unit.jobs])
     if len(grades) != len(unit.jobs):
         return failed_results(
             unit, grader.name, f"the grader returned {len(grades)} grades for {len(unit.jobs)} turns"

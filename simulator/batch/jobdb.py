@@ -96,6 +96,35 @@ class StoredTurn(NamedTuple):
     grade: TurnGrade | None
 
 
+class GradeJSON:
+    """Grades as stored JSON, each grade object encoded once (the offline grader shares equal grades)."""
+
+    def __init__(self) -> None:
+        self.by_object: dict[int, tuple[TurnGrade, str]] = {}
+
+    def __call__(self, grade: TurnGrade) -> str:
+        known = self.by_object.get(id(grade))
+        if known is None:
+            known = self.by_object[id(grade)] = (grade, grade.model_dump_json())
+        return known[1]
+
+
+class ParsedGrades:
+    """Stored grade JSON parsed into (immutable) grades, equal texts parsed once; at most `size` kept."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self.by_text: dict[str, TurnGrade] = {}
+
+    def __call__(self, text: str) -> TurnGrade:
+        grade = self.by_text.get(text)
+        if grade is None:
+            grade = TurnGrade.model_validate_json(text)
+            if len(self.by_text) < self.size:
+                self.by_text[text] = grade
+        return grade
+
+
 @dataclass(frozen=True)
 class Progress:
     total: int
@@ -193,10 +222,11 @@ class JobDB:
 
     def save(self, results: list[TurnResult], calls: Iterable[CallRecord] = ()) -> None:
         """Commit grades (and the model calls that made them) in one transaction."""
+        encoded = GradeJSON()
         with self.transaction():
             self.conn.executemany(
                 "UPDATE turns SET status = ?, grade = ?, attempts = attempts + 1 WHERE seq = ? AND idx = ?",
-                [(r.grade.status, r.grade.model_dump_json(), r.seq, r.index) for r in results],
+                [(r.grade.status, encoded(r.grade), r.seq, r.index) for r in results],
             )
             self.conn.executemany(
                 "INSERT INTO calls (seq, mode, turns, calls, input_tokens, output_tokens) "
@@ -221,11 +251,11 @@ class JobDB:
 
     def turns(self) -> Iterator[StoredTurn]:
         """Every turn with its grade (None for the other speakers and ungraded turns), in order."""
+        parsed = ParsedGrades()
         for seq, idx, speaker, mine, context, text, grade in self.conn.execute(
             "SELECT seq, idx, speaker, listener, context, text, grade FROM turns ORDER BY seq, idx"
         ):
-            parsed = TurnGrade.model_validate_json(grade) if grade else None
-            yield StoredTurn(seq, idx, speaker, bool(mine), context, text, parsed)
+            yield StoredTurn(seq, idx, speaker, bool(mine), context, text, parsed(grade) if grade else None)
 
     def skipped(self) -> list[SkippedInput]:
         rows = self.conn.execute("SELECT input, transcript_id, reason FROM skipped ORDER BY n")

@@ -6,7 +6,14 @@ from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import Any, Protocol
 
-from simulator.batch.engine import Graders, OnResult, failed_results, failure_reason, grade_units
+from simulator.batch.engine import (
+    Graders,
+    OnResult,
+    failed_results,
+    failure_reason,
+    grade_sync_unit,
+    grade_units,
+)
 from simulator.batch.graders import GraderSpec, build_graders
 from simulator.batch.units import Unit, UnitResult, chunked
 
@@ -22,8 +29,10 @@ def graders_for(spec_json: str) -> Graders:
 def grade_task(spec_json: str, units: Sequence[Unit], concurrency: int) -> list[UnitResult]:
     """What one task runs: the local async engine over a batch of units."""
     graders = graders_for(spec_json)
+    if not graders.is_async and graders.transcript is None:
+        return [grade_sync_unit(unit, graders) for unit in units]
     results: list[UnitResult] = []
-    asyncio.run(grade_units(units, graders, concurrency if graders.is_async else 1, results.append))
+    asyncio.run(grade_units(units, graders, concurrency, results.append))
     return results
 
 
