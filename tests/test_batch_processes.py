@@ -39,6 +39,17 @@ def test_worker_processes_run_a_grader_named_by_import_path_with_the_concurrency
     assert summary.graded == 12 and {row["grader"] for row in rows} == {"slow-echo@1"}
 
 
+def test_a_chunk_whose_grader_raises_in_a_worker_is_failed_with_the_reason_and_the_rest_graded(tmp_path):
+    corpus = make_corpus(tmp_path / "in", transcripts=4, listener_turns=300)
+    summary = run(
+        [corpus], tmp_path / "out", grader="tests.test_batch_support:exploding_grader", engine="processes"
+    )
+    assert (summary.graded, summary.failed) == (256, 1200 - 256)  # the first chunk of 256 turns is fine
+    rows = read_rows(tmp_path / "out" / "turns.csv")
+    failed = [row for row in rows if row["status"] == "failed"]
+    assert failed and {row["error"] for row in failed} == {"RuntimeError: grader exploded"}
+
+
 def test_each_task_gets_its_share_of_the_request_rate():
     assert GraderSpec.model_validate_json(task_spec(GraderSpec(kind="llm", rpm=600), 4)).rpm == 150
     assert GraderSpec.model_validate_json(task_spec(GraderSpec(kind="llm"), 4)).rpm is None

@@ -137,3 +137,17 @@ def output_bytes(out: Path) -> dict[str, bytes]:
 def read_rows(path: Path) -> list[dict]:
     with path.open(newline="", encoding="utf-8") as stream:
         return list(csv.DictReader(stream))
+
+
+class ExplodingGrader(EchoGrader):
+    """Raises for every chunk holding a transcript's 300th listener turn (make_corpus), grades the others."""
+
+    def grade_many(self, requests: list[GradeRequest]) -> list[TurnGrade]:
+        if any(request.text.endswith("(299)") for request in requests):
+            raise RuntimeError("grader exploded")
+        return super().grade_many(requests)
+
+
+def exploding_grader() -> ExplodingGrader:
+    """An ExplodingGrader by import path (built inside worker processes)."""
+    return ExplodingGrader("exploding@1")
