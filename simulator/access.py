@@ -6,6 +6,7 @@ from enum import StrEnum
 LOCAL_USER_ID = (
     "local"  # the one learner of `LISTENLAB_AUTH=none`, and the owner of sessions made before accounts
 )
+JOIN_CODE_DAYS = 30  # how long a cohort's join code lets learners in, unless the facilitator says otherwise
 
 
 class Role(StrEnum):

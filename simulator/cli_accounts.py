@@ -5,20 +5,17 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.engine import Engine
 
-from simulator import accounts
-from simulator.access import AccessDenied
-from simulator.cohorts import CohortError
-from simulator.files import FileProblem
 from simulator.settings import Settings
 from simulator.terminal import terminal_text
 
-REFUSALS = (accounts.AccountError, CohortError, AccessDenied, FileProblem)
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 users_app = typer.Typer(help="Create user accounts, list them and set their roles.", no_args_is_help=True)
 console = Console(soft_wrap=True)
@@ -39,12 +36,22 @@ def refusing_bad_input() -> Iterator[None]:
     """A refused request becomes its one-line message on stderr and exit code 2 (nothing was stored)."""
     try:
         yield
-    except REFUSALS as exc:
+    except refusals() as exc:
         errors.print(terminal_text(str(exc)), markup=False, highlight=False)
         raise typer.Exit(2) from exc
 
 
-def store() -> Engine:
+def refusals() -> tuple[type[Exception], ...]:
+    """The errors that refuse a request (imported when a command runs: the store is slow to import)."""
+    from simulator.access import AccessDenied
+    from simulator.accounts import AccountError
+    from simulator.cohorts import CohortError
+    from simulator.files import FileProblem
+
+    return AccountError, CohortError, AccessDenied, FileProblem
+
+
+def store() -> "Engine":
     """The configured database (LISTENLAB_DB_URL), migrated to the latest schema."""
     from simulator.store import open_store
 
@@ -66,6 +73,8 @@ def add_user(
 ):
     """Create an account (without --password-stdin it has no password: it signs in through the identity
     provider only)."""
+    from simulator import accounts
+
     password = read_password() if password_stdin else None
     with refusing_bad_input():
         user = accounts.create_user(store(), name, role, password=password)
@@ -75,6 +84,8 @@ def add_user(
 @users_app.command("list")
 def list_users(as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
     """Every account with its role."""
+    from simulator import accounts
+
     users = accounts.list_users(store())
     if as_json:
         print_json([user_json(user) for user in users])
@@ -104,6 +115,8 @@ def set_role(
     role: str = typer.Argument(..., help="learner | facilitator | admin."),
 ):
     """Change a user's role."""
+    from simulator import accounts
+
     with refusing_bad_input():
         user = accounts.set_role(store(), name, role)
     say(f"{user.username} is now a {user.role}.")

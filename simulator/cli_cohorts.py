@@ -3,13 +3,13 @@ write the gradebook report; `register` adds it with `users` and `purge` to the c
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from simulator import accounts, cohorts
-from simulator.assignments import PassCriteria
+from simulator.access import JOIN_CODE_DAYS
 from simulator.cli_accounts import (
     console,
     print_json,
@@ -21,6 +21,9 @@ from simulator.cli_accounts import (
 )
 from simulator.settings import Settings
 from simulator.terminal import terminal_text
+
+if TYPE_CHECKING:
+    from simulator.assignments import PassCriteria
 
 DEFAULT_APP_URL = "http://127.0.0.1:8501"
 CRITERIA_OPTIONS = {
@@ -43,12 +46,12 @@ def join_link(code: str) -> str:
 def create_cohort(
     name: str = typer.Argument(..., help="The cohort's name (unique)."),
     facilitator: str = typer.Option(..., "--facilitator", help="User name of its facilitator."),
-    code_days: int = typer.Option(
-        cohorts.DEFAULT_CODE_DAYS, "--code-days", help="Days the join code stays valid."
-    ),
+    code_days: int = typer.Option(JOIN_CODE_DAYS, "--code-days", help="Days the join code stays valid."),
     as_json: bool = typer.Option(False, "--json", help="Print the cohort (id, code, link) as JSON."),
 ):
     """Create a cohort and print its join code and link."""
+    from simulator import cohorts
+
     with refusing_bad_input():
         row = cohorts.create_cohort(store(), cohorts.OPERATOR, name, facilitator, code_days)
     details = {
@@ -71,6 +74,8 @@ def join_cohort(
     user: str = typer.Option(..., "--user", help="User name of the learner who joins."),
 ):
     """Put a learner into the cohort of a join code."""
+    from simulator import accounts, cohorts
+
     with refusing_bad_input():
         engine = store()
         learner = accounts.actor_of(engine, accounts.require_user(engine, user))
@@ -78,8 +83,11 @@ def join_cohort(
     say(f"{learner.username} joined {row.name}.")
 
 
-def pass_criteria(**given) -> PassCriteria:
+def pass_criteria(**given) -> "PassCriteria":
     """The criteria asked for, or CohortError naming the option that is out of range."""
+    from simulator import cohorts
+    from simulator.assignments import PassCriteria
+
     try:
         return PassCriteria(**{key: value for key, value in given.items() if value is not None})
     except ValidationError as exc:
@@ -89,7 +97,9 @@ def pass_criteria(**given) -> PassCriteria:
 
 
 def optional_date(text: str | None, field: str) -> datetime | None:
-    return cohorts.parse_date(text, field) if text is not None else None
+    from simulator.cohorts import parse_date
+
+    return parse_date(text, field) if text is not None else None
 
 
 def known_persona_ids() -> set[str]:
@@ -114,6 +124,8 @@ def assign(
     as_json: bool = typer.Option(False, "--json", help="Print the assignment as JSON."),
 ):
     """Ask a cohort to practise a persona, with pass criteria the learners see before they start."""
+    from simulator import cohorts
+
     with refusing_bad_input():
         criteria = pass_criteria(
             min_mean_score=min_score,
@@ -140,7 +152,7 @@ def assign(
     say(f"Assignment {row.id}: {row.persona_id}{due_text}; passed by {'; '.join(criteria.describe())}.")
 
 
-def assignment_json(row, criteria: PassCriteria) -> dict:
+def assignment_json(row, criteria: "PassCriteria") -> dict:
     return {
         "id": row.id,
         "cohort_id": row.cohort_id,
@@ -155,6 +167,8 @@ def assignment_json(row, criteria: PassCriteria) -> dict:
 @cohort_app.command("members")
 def members(cohort: str = typer.Argument(..., help="The cohort's id or name.")):
     """The members of a cohort and their role in it."""
+    from simulator import cohorts
+
     with refusing_bad_input():
         engine = store()
         row = cohorts.find_cohort(engine, cohort)
@@ -171,6 +185,8 @@ def remove(
     user: str = typer.Argument(..., help="User name of the member to take out."),
 ):
     """Take a member out of a cohort (their sessions stay theirs, out of the cohort's view)."""
+    from simulator import accounts, cohorts
+
     with refusing_bad_input():
         engine = store()
         row = cohorts.find_cohort(engine, cohort)
@@ -188,6 +204,7 @@ def report(
     ),
 ):
     """Write the gradebook (a row per learner and assignment), optionally the HTML report and overrides."""
+    from simulator import cohorts
     from simulator.cohort_report import ReportPaths, write_cohort_report
 
     with refusing_bad_input():

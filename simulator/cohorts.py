@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from simulator.access import Actor, Role, can_create_cohort, can_manage_cohort, require
+from simulator.access import JOIN_CODE_DAYS, Actor, Role, can_create_cohort, can_manage_cohort, require
 from simulator.accounts import actor_of, add_user, new_user_row, require_user
 from simulator.assignments import Attempt, PassCriteria, Progress, progress
 from simulator.recording import utc_now
@@ -17,7 +17,6 @@ from simulator.store.models import AssignmentRow, CohortRow, MembershipRow, Sess
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 CODE_LENGTH = 8
-DEFAULT_CODE_DAYS = 30
 OPERATOR = Actor(
     id="operator", username="operator", role=Role.ADMIN
 )  # the command line, run by whoever runs the server
@@ -64,7 +63,7 @@ def create_cohort(
     actor: Actor,
     name: str,
     facilitator: str | None = None,
-    code_days: int = DEFAULT_CODE_DAYS,
+    code_days: int = JOIN_CODE_DAYS,
 ) -> CohortRow:
     """A new cohort with a join code valid for `code_days`; its facilitator is `facilitator` (a user
     name) or the actor."""
@@ -155,7 +154,7 @@ def remove_member(engine: Engine, actor: Actor, cohort_id: int, username: str) -
         db.commit()
 
 
-def renew_code(engine: Engine, actor: Actor, cohort_id: int, code_days: int = DEFAULT_CODE_DAYS) -> CohortRow:
+def renew_code(engine: Engine, actor: Actor, cohort_id: int, code_days: int = JOIN_CODE_DAYS) -> CohortRow:
     """A fresh join code (the old link stops working)."""
     require(can_manage_cohort(actor, cohort_id), MANAGE_REFUSED)
     with Session(engine, expire_on_commit=False) as db:
@@ -309,4 +308,3 @@ def assignment_to_practise(engine: Engine, actor: Actor, assignment_id: int) -> 
     if row.max_attempts is not None and used >= row.max_attempts:
         raise CohortError(f"You have used all {row.max_attempts} attempts of this assignment.")
     return row
-
