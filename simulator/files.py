@@ -11,6 +11,8 @@ from typing import IO
 
 # A cell starting with one of these is read as a formula by Excel, LibreOffice and Google Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# spreadsheet_text quotes a text starting with one of these or with a quote (first character only).
+QUOTED_STARTS = frozenset((*FORMULA_STARTS, "'"))
 BOM = "\ufeff"
 
 
@@ -21,7 +23,7 @@ class FileProblem(ValueError):
 def spreadsheet_text(value: object) -> object:
     """A CSV cell that a spreadsheet will not run: text starting like a formula gets a leading quote
     (and so does text starting with a quote, so that `cell_text` gives every text back exactly)."""
-    if isinstance(value, str) and value.startswith((*FORMULA_STARTS, "'")):
+    if isinstance(value, str) and value[:1] in QUOTED_STARTS:
         return "'" + value
     return value
 

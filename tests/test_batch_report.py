@@ -1,10 +1,18 @@
 """The batch report: the figures it shows are right, and it is one self-contained file."""
 
+import csv
 import html as html_lib
+import io
+import json
 import re
 from collections import Counter
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from simulator.backends import fast_grader
+from simulator.batch.jobdb import StoredTurn
+from simulator.batch.outputs import TURN_COLUMNS, TurnWriter, cell
 from simulator.batch.report import ReportBuilder, TranscriptRow, render_report
 from simulator.batch.report_data import attention_rows, band_counts, habit_rows, rq_histogram, score_histogram
 from simulator.grader.measured import measured_agreement
@@ -136,3 +144,100 @@ def test_the_report_says_which_grader_graded_and_its_measured_agreement(tmp_path
     grader = fast_grader().name
     assert f"Graded by {grader}" in html
     assert html_lib.escape(measured_agreement(grader)) in html
+
+
+TEXTS = st.lists(
+    st.sampled_from(["=", "+", "-", "@", "'", "\t", "\r", "\n", '"', ",", ";", " ", "é", "😀", "\x00"])
+    | st.text(max_size=4),
+    max_size=6,
+).map("".join)
+
+
+def ok_grade(labels: list[Label], score, rationale: str, suggestion, grader: str) -> TurnGrade:
+    return TurnGrade(
+        labels=labels,
+        primary=labels[0],
+        score=score,
+        rationale=rationale,
+        suggestion=suggestion,
+        grader=grader,
+    )
+
+
+OK_GRADES = st.builds(
+    ok_grade,
+    st.lists(st.sampled_from(list(Label)), min_size=1, max_size=3),
+    st.none() | st.floats(1, 5),
+    TEXTS,
+    st.none() | TEXTS,
+    st.sampled_from(["offline@1", '=llm, "x"']),
+)
+GRADES = OK_GRADES | st.builds(TurnGrade.failed, st.sampled_from(["offline@1", "@llm"]), TEXTS)
+
+
+def plainly_written(transcript_id: str, turns: list[StoredTurn]) -> tuple[str, str]:
+    """turns.csv and turns.jsonl lines as csv.writer and json.dumps write the record of each turn."""
+    csv_stream, lines = io.StringIO(), []
+    for turn in turns:
+        grade = turn.grade
+        record = {
+            "transcript_id": transcript_id,
+            "index": turn.index,
+            "speaker": turn.speaker,
+            "text": turn.text,
+            "labels": [label.value for label in grade.labels],
+            "primary": grade.primary.value if grade.primary else None,
+            "score": grade.score,
+            "rationale": grade.rationale,
+            "grader": grade.grader,
+            "status": grade.status,
+            "error": grade.error,
+            "suggestion": grade.suggestion,
+            "context": turn.context,
+        }
+        cells = [cell(record[name]) for name in TURN_COLUMNS]
+        cells[4] = ";".join(record["labels"])
+        cells[5] = record["primary"] or ""
+        csv.writer(csv_stream).writerow(cells)
+        lines.append(json.dumps(record, ensure_ascii=False) + "\n")
+    return csv_stream.getvalue(), "".join(lines)
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(
+    TEXTS,
+    st.lists(GRADES, min_size=1, max_size=3),
+    st.lists(st.tuples(TEXTS, TEXTS, TEXTS, st.integers(0, 5)), min_size=1, max_size=8),
+)
+def test_turn_lines_are_what_csv_writer_and_json_dumps_write(transcript_id, grades, turns):
+    stored = [
+        StoredTurn(1, index, speaker, True, context, text, grades[pick % len(grades)])
+        for index, (speaker, text, context, pick) in enumerate(turns)
+    ]
+    csv_stream, jsonl_stream = io.StringIO(), io.StringIO()
+    writer = TurnWriter(csv_stream, jsonl_stream, ReportBuilder({}, {}))
+    writer.add(transcript_id, stored)
+    writer.add(transcript_id, [turn._replace(grade=turn.grade.model_copy()) for turn in stored])
+    expected_csv, expected_jsonl = plainly_written(transcript_id, stored)
+    assert csv_stream.getvalue() == 2 * expected_csv
+    assert jsonl_stream.getvalue() == 2 * expected_jsonl
+
+
+def test_the_report_counts_turns_per_grader_label_and_failure():
+    builder = ReportBuilder({}, {})
+    turns = [
+        ("t1", grade("advice", 2, "judgment")),
+        ("t1", grade("advice", 2, "judgment")),
+        ("t2", grade("reflection", 5)),
+        ("t2", TurnGrade.failed("hand@1", "timeout")),
+        ("t3", TurnGrade.failed("other@2", "refused")),
+    ]
+    for index, (tid, g) in enumerate(turns):
+        builder.add_turn({"transcript_id": tid, "index": index, "error": g.error}, g)
+    report = builder.finish([])
+    labels = {row["label"]: (row["primary"], row["present_share"]) for row in report["labels"]}
+    assert report["graders"] == [("hand@1", 4), ("other@2", 1)]
+    assert (report["graded"], report["failed_count"], report["mean_score"]) == (3, 2, 3.0)
+    assert labels["advice"] == (2, 2 / 3) and labels["judgment"] == (0, 2 / 3)
+    assert labels["reflection"] == (1, 1 / 3)
+    assert [turn["error"] for turn in report["failed"]] == ["timeout", "refused"]

@@ -1,12 +1,16 @@
 """Atomic output files: complete or untouched, and with the permissions a plain write would give."""
 
 import csv
+import io
 import os
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from simulator.batch.outputs import csv_fields
 from simulator.batch.workspace import read_csv_rows
-from simulator.files import cell_text, replacing, spreadsheet_text
+from simulator.files import FORMULA_STARTS, cell_text, replacing, spreadsheet_text
 
 
 def test_a_new_output_gets_the_permissions_of_a_plain_write(tmp_path):
@@ -58,3 +62,27 @@ def test_the_batch_page_reads_csv_outputs_back_as_the_texts_written(tmp_path):
         writer.writerows([[spreadsheet_text(text)] for text in texts])
     assert "'=HYPERLINK" in path.read_text(encoding="utf-8")
     assert [row["text"] for row in read_csv_rows(path)] == texts
+
+
+TRICKY = st.lists(
+    st.sampled_from(["=", "+", "-", "@", "\t", "\r", "\n", "\r\n", '"', ",", "'", " ", ";", "é", "😀"])
+    | st.text(max_size=4),
+    max_size=8,
+).map("".join)
+CSV_VALUES = TRICKY | st.none() | st.integers() | st.floats()
+EXAMPLES = settings(max_examples=200, database=None)
+
+
+@EXAMPLES
+@given(TRICKY)
+def test_spreadsheet_text_quotes_exactly_the_texts_that_start_like_a_formula_or_a_quote(text):
+    starts_badly = text.startswith((*FORMULA_STARTS, "'"))
+    assert spreadsheet_text(text) == ("'" + text if starts_badly else text)
+
+
+@EXAMPLES
+@given(st.lists(CSV_VALUES, min_size=2, max_size=6))
+def test_csv_fields_are_what_the_csv_writer_writes(values):
+    stream = io.StringIO()
+    csv.writer(stream).writerow(values)
+    assert csv_fields(values) + "\r\n" == stream.getvalue()

@@ -3,6 +3,7 @@
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import NamedTuple
 
 from jinja2 import Environment, FunctionLoader, StrictUndefined
 
@@ -39,6 +40,48 @@ class TranscriptRow:
     metrics: SessionMetrics
 
 
+class GradeSummary(NamedTuple):
+    """What the report counts of one grade: equal grades give equal summaries, so a caller may make one
+    per distinct grade."""
+
+    grader: str
+    ok: bool
+    primary: Label | None
+    labels: frozenset[Label]
+    score: float | None
+    example_key: float
+    """Example candidates come lowest key first: high scores for listening, low for roadblocks."""
+
+
+def grade_summary(grade: TurnGrade) -> GradeSummary:
+    score = grade.score or 3.0
+    key = -score if grade.primary in LISTENING else score if grade.primary in ROADBLOCKS else 0.0
+    return GradeSummary(grade.grader, grade.ok, grade.primary, frozenset(grade.labels), grade.score, key)
+
+
+class Totals(NamedTuple):
+    """Turns per grader, per primary label and per label present (ok grades), and failed grades."""
+
+    graders: Counter
+    primary: Counter
+    present: Counter
+    failed: int
+
+
+def totals(tallies: Counter) -> Totals:
+    """The totals of turns counted per grade summary."""
+    graders, primary, present, failed = Counter(), Counter(), Counter(), 0
+    for summary, turns in tallies.items():
+        graders[summary.grader] += turns
+        if not summary.ok:
+            failed += turns
+            continue
+        primary[summary.primary] += turns
+        for label in summary.labels:
+            present[label] += turns
+    return Totals(graders, primary, present, failed)
+
+
 @dataclass
 class ReportBuilder:
     """Collects what the report shows while the outputs are written (one pass, bounded memory)."""
@@ -46,12 +89,9 @@ class ReportBuilder:
     meta: dict[str, str]
     tokens: dict[str, dict[str, int]]
     transcripts: list[TranscriptRow] = field(default_factory=list)
-    primary: Counter = field(default_factory=Counter)
-    present: Counter = field(default_factory=Counter)
+    tallies: Counter = field(default_factory=Counter)
     scores: list[float] = field(default_factory=list)
-    graders: Counter = field(default_factory=Counter)
     failed: list[dict] = field(default_factory=list)
-    failed_count: int = 0
     candidates: dict[Label, list[tuple]] = field(default_factory=dict)
     order: int = 0
 
@@ -59,27 +99,28 @@ class ReportBuilder:
         self.transcripts.append(row)
 
     def add_turn(self, record: dict, grade: TurnGrade) -> None:
+        self.add_summarised(record, grade_summary(grade))
+
+    def add_summarised(self, record: dict, summary: GradeSummary) -> None:
+        """`add_turn` with the grade's summary already made."""
         self.order += 1
-        self.graders[grade.grader] += 1
-        if not grade.ok:
-            self.failed_count += 1
+        self.tallies[summary] += 1
+        if not summary.ok:
             if len(self.failed) < MAX_FAILED_SHOWN:
                 self.failed.append(record)
             return
-        self.primary[grade.primary] += 1
-        self.present.update(set(grade.labels))
-        if grade.score is not None:
-            self.scores.append(grade.score)
-        self.add_candidate(record, grade)
+        if summary.score is not None:
+            self.scores.append(summary.score)
+        self.add_candidate(record, summary)
 
-    def add_candidate(self, record: dict, grade: TurnGrade) -> None:
-        """Keep example candidates per primary label: high scores for listening, low for roadblocks."""
-        score = grade.score or 3.0
-        key = -score if grade.primary in LISTENING else score if grade.primary in ROADBLOCKS else 0.0
-        kept = self.candidates.setdefault(grade.primary, [])
-        kept.append((key, self.order, record))
+    def add_candidate(self, record: dict, summary: GradeSummary) -> None:
+        """Keep the best example candidates per primary label (by key, then arrival: never a tie)."""
+        kept = self.candidates.get(summary.primary)
+        if kept is None:
+            kept = self.candidates[summary.primary] = []
+        kept.append((summary.example_key, self.order, record))
         if len(kept) > 2 * CANDIDATES_KEPT:
-            kept.sort(key=lambda item: item[:2])
+            kept.sort()
             del kept[CANDIDATES_KEPT:]
 
     def examples(self) -> list[dict]:
@@ -98,22 +139,24 @@ class ReportBuilder:
 
     def finish(self, skipped: list) -> dict:
         """Everything the template needs."""
-        graded = sum(self.primary.values())
+        counted = totals(self.tallies)
+        graded = sum(counted.primary.values())
+        graders = sorted(counted.graders.items())
         metrics = [row.metrics for row in self.transcripts]
         return {
             "meta": self.meta,
             "tokens": self.tokens,
-            "graders": sorted(self.graders.items()),
-            "agreement": [measured_agreement(name) for name, _ in sorted(self.graders.items())],
+            "graders": graders,
+            "agreement": [measured_agreement(name) for name, _ in graders],
             "transcript_count": len(self.transcripts),
             "graded": graded,
-            "failed_count": self.failed_count,
+            "failed_count": counted.failed,
             "failed": self.failed,
             "skipped": skipped[:MAX_SKIPPED_SHOWN],
             "skipped_count": len(skipped),
             "mean_score": sum(self.scores) / len(self.scores) if self.scores else None,
-            "labels": label_rows(self.primary, self.present, graded),
-            "habits": habit_rows(self.present, graded, HINTS),
+            "labels": label_rows(counted.primary, counted.present, graded),
+            "habits": habit_rows(counted.present, graded, HINTS),
             "rq": overall_rq(metrics),
             "bands": band_counts(metrics),
             "rq_bins": rq_histogram(metrics),
