@@ -103,6 +103,35 @@ def test_a_csv_row_without_a_speaker_continues_the_previous_speaker(tmp_path):
     ]
 
 
+def test_csv_rows_short_or_long_read_missing_fields_as_empty_and_ignore_extra_ones(tmp_path):
+    path = write(
+        tmp_path,
+        "ragged.csv",
+        "speaker,text,timestamp\nclient,one,00:01\ncoach,two\n\nclient\ncoach,three,00:04,extra,more\n",
+    )
+    transcript = load_transcript(path)
+    assert [(t.speaker, t.text, t.timestamp) for t in transcript.turns] == [
+        ("client", "one", "00:01"),
+        ("coach", "two three", None),
+    ]
+
+
+def test_a_csv_row_too_short_for_the_transcript_id_joins_the_conversation_named_none(tmp_path):
+    path = write(tmp_path, "ids.csv", "speaker,text,call_id\nclient,one,a\ncoach,two\nclient,three,\n")
+    assert [t.id for t in read_all(path)] == ["ids.csv#a", "ids.csv#None", "ids.csv"]
+
+
+def test_a_csv_header_name_given_twice_reads_its_last_column(tmp_path):
+    path = write(tmp_path, "twice.csv", "speaker,text,speaker\nAnn,hi,coach\nBen,ok,client\n")
+    assert turns_of(load_transcript(path)) == [("coach", "hi"), ("client", "ok")]
+
+
+def test_an_unreadable_csv_row_is_placed_after_the_lines_of_quoted_fields_before_it(tmp_path):
+    path = write(tmp_path, "wrapped.csv", 'speaker,text\nAnn,"one\ntwo"\nBen,"' + "x" * 200_000 + '"\n')
+    [result] = read_all(path)
+    assert result.reason.startswith("line 4: cannot read the CSV row (field larger than field limit")
+
+
 def test_tsv_is_read_with_tabs(tmp_path):
     path = write(tmp_path, "call.tsv", "speaker\ttext\ncoach\tHow are you?\nclient\tTired.\n")
     assert turns_of(load_transcript(path)) == [("coach", "How are you?"), ("client", "Tired.")]

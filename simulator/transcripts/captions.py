@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from simulator.transcripts.formats import NamedPart, Part, named_lines, split_name
-from simulator.transcripts.model import Line, TranscriptError
+from simulator.transcripts.model import PlainLine, TranscriptError
 
 VOICE_TAG = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]+)>")
 ANY_TAG = re.compile(r"<[^>]*>")
@@ -50,6 +50,6 @@ def caption_parts(captions: list) -> Iterator[NamedPart]:
             yield name, text, stamp
 
 
-def caption_lines(captions: list) -> Iterator[Line]:
+def caption_lines(captions: list) -> Iterator[PlainLine]:
     """Lines from cues; an unnamed cue continues the previous speaker; raise when none is named."""
     return named_lines(caption_parts(captions), NO_SPEAKERS)

@@ -1,13 +1,12 @@
 """Readers, one per format, from text lines to Parts (one conversation's lines each), streaming."""
 
-import csv
 import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from simulator.transcripts.model import BrokenFile, Line, TranscriptError
+from simulator.transcripts.model import BrokenFile, PlainLine, TranscriptError
 
 ID_KEYS = ("transcript_id", "conversation_id", "session_id", "call_id")
 SPEAKER_KEYS = ("speaker", "name", "interlocutor", "role", "author", "from", "participant")
@@ -25,7 +24,7 @@ class Part:
     and its lines (a lazy iterator: read it before taking the next part)."""
 
     key: str | None
-    lines: Iterable[Line] = ()
+    lines: Iterable[PlainLine] = ()
     error: str | None = None
 
 
@@ -66,9 +65,9 @@ def content_text(content: object) -> str:
     return "" if content is None else str(content)
 
 
-def record_line(record: dict, columns: Columns) -> Line | None:
-    """A Line from a JSON record or CSV row (an empty speaker is filled in by the caller); None for
-    system/tool messages and empty text."""
+def record_line(record: dict, columns: Columns) -> PlainLine | None:
+    """A line from a JSON record (an empty speaker is filled in by the caller); None for system/tool
+    messages and empty text."""
     speaker = str(record.get(columns.speaker) or "").strip()
     if "name" in record and record.get("name") and columns.speaker == "role":
         speaker = str(record["name"]).strip()
@@ -76,7 +75,7 @@ def record_line(record: dict, columns: Columns) -> Line | None:
     if not text or speaker.casefold() in SILENT_ROLES:
         return None
     stamp = record.get(columns.timestamp) if columns.timestamp else None
-    return Line(speaker=speaker, text=text, timestamp=str(stamp) if stamp not in (None, "") else None)
+    return PlainLine(speaker, text, str(stamp) if stamp not in (None, "") else None)
 
 
 def grouped_parts(records: Iterator[dict], columns: Columns) -> Iterator[Part]:
@@ -90,7 +89,7 @@ def grouped_parts(records: Iterator[dict], columns: Columns) -> Iterator[Part]:
         yield Part(key or None, lines_of(group, columns))
 
 
-def lines_of(records: Iterable[dict], columns: Columns) -> Iterator[Line]:
+def lines_of(records: Iterable[dict], columns: Columns) -> Iterator[PlainLine]:
     """Lines of the records; a row without a speaker continues the previous speaker's turn."""
     speaker = ""
     for record in records:
@@ -99,7 +98,7 @@ def lines_of(records: Iterable[dict], columns: Columns) -> Iterator[Line]:
             continue
         speaker = line.speaker or speaker
         if speaker:
-            yield line if line.speaker else line.model_copy(update={"speaker": speaker})
+            yield line if line.speaker else line._replace(speaker=speaker)
 
 
 # ----- JSONL
@@ -175,35 +174,6 @@ def checked_records(records: Iterable[tuple[int, dict | str]], columns: Columns)
         yield record
 
 
-# ----- CSV
-
-
-def read_csv(lines: Iterable[str], delimiter: str = ",") -> Iterator[Part]:
-    """CSV with a header: speaker and text columns, optional timestamp and transcript_id."""
-    reader = csv.DictReader(lines, delimiter=delimiter)
-    try:
-        fieldnames = reader.fieldnames
-    except csv.Error as exc:
-        raise unreadable_row(reader, exc) from exc
-    if not fieldnames:
-        return
-    columns = columns_of(fieldnames, "the CSV header")
-    yield from grouped_parts(csv_rows(reader), columns)
-
-
-def csv_rows(reader: csv.DictReader) -> Iterator[dict]:
-    """The rows of a CSV reader, stopping the file at a row the csv module cannot read."""
-    try:
-        yield from reader
-    except csv.Error as exc:
-        raise unreadable_row(reader, exc) from exc
-
-
-def unreadable_row(reader: csv.DictReader, error: csv.Error) -> BrokenFile:
-    """The line and reason of a CSV row that cannot be read (a field over the csv size limit)."""
-    return BrokenFile(f"line {reader.line_num + 1}: cannot read the CSV row ({error})")
-
-
 # ----- plain text
 
 
@@ -231,7 +201,7 @@ def plausible_name(name: str, line: str) -> bool:
 NamedPart = tuple[str | None, str, str | None]
 
 
-def named_lines(parts: Iterable[NamedPart], none_found: str) -> Iterator[Line]:
+def named_lines(parts: Iterable[NamedPart], none_found: str) -> Iterator[PlainLine]:
     """Lines from (name or None, text, timestamp) parts; an unnamed part joins the previous speaker;
     raise when no part is named."""
     speaker, named = None, False
@@ -239,6 +209,6 @@ def named_lines(parts: Iterable[NamedPart], none_found: str) -> Iterator[Line]:
         if name:
             speaker, named = name, True
         if speaker and text:
-            yield Line(speaker=speaker, text=text, timestamp=stamp)
+            yield PlainLine(speaker, text, stamp)
     if not named:
         raise TranscriptError(none_found)

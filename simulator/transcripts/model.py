@@ -2,6 +2,7 @@
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -30,6 +31,14 @@ class Line(BaseModel):
     """One utterance as read from a file (a caption cue, a CSV row, a chat message)."""
 
     model_config = ConfigDict(frozen=True)
+
+    speaker: str
+    text: str
+    timestamp: str | None = None
+
+
+class PlainLine(NamedTuple):
+    """A Line as the readers make it: their values are text already, so nothing is left to validate."""
 
     speaker: str
     text: str
@@ -97,8 +106,13 @@ def clean_text(text: str) -> str:
     return " ".join(text.split())
 
 
-def merge_lines(lines: Iterable[Line], max_chars: int = DEFAULT_MAX_CHARS) -> Iterator[Turn]:
+def merge_lines(lines: Iterable[Line | PlainLine], max_chars: int = DEFAULT_MAX_CHARS) -> Iterator[Turn]:
     """Merge consecutive lines of one speaker into turns; stop with an error past max_chars of text."""
+    return map(Turn.model_validate, merged_turns(lines, max_chars))
+
+
+def merged_turns(lines: Iterable[Line | PlainLine], max_chars: int = DEFAULT_MAX_CHARS) -> Iterator[dict]:
+    """The turns of merge_lines as plain dicts, so that a whole Transcript is validated in one call."""
     speaker, parts, timestamp, index, total = None, [], None, 0, 0
     for line in lines:
         text = clean_text(line.text)
@@ -108,10 +122,10 @@ def merge_lines(lines: Iterable[Line], max_chars: int = DEFAULT_MAX_CHARS) -> It
         if total > max_chars:
             raise TranscriptError(f"transcript is over the limit of {max_chars:,} characters of text")
         if line.speaker != speaker and parts:
-            yield Turn(index=index, speaker=speaker, text=" ".join(parts), timestamp=timestamp)
+            yield {"index": index, "speaker": speaker, "text": " ".join(parts), "timestamp": timestamp}
             index, parts = index + 1, []
         if not parts:
             speaker, timestamp = line.speaker, line.timestamp
         parts.append(text)
     if parts:
-        yield Turn(index=index, speaker=speaker, text=" ".join(parts), timestamp=timestamp)
+        yield {"index": index, "speaker": speaker, "text": " ".join(parts), "timestamp": timestamp}

@@ -6,14 +6,15 @@ from functools import partial
 from pathlib import Path
 
 from simulator.transcripts.captions import read_srt, read_vtt
-from simulator.transcripts.formats import Part, read_csv, read_jsonl, read_text
+from simulator.transcripts.formats import Part, read_jsonl, read_text
 from simulator.transcripts.model import (
     DEFAULT_MAX_CHARS,
     BrokenFile,
     Transcript,
     TranscriptError,
-    merge_lines,
+    merged_turns,
 )
+from simulator.transcripts.tables import read_csv
 
 Reader = Callable[[Iterable[str]], Iterator[Part]]
 READERS: dict[str, Reader] = {
@@ -93,14 +94,14 @@ def part_transcript(part: Part, path: Path, file_id: str, max_chars: int) -> Tra
     if part.error:
         return Unusable(transcript_id, part.error)
     try:
-        turns = list(merge_lines(part.lines, max_chars))
+        turns = list(merged_turns(part.lines, max_chars))
     except TranscriptError as exc:
         if part.key is None or isinstance(exc, BrokenFile):
             raise
         return Unusable(transcript_id, str(exc))
     if not turns:
         return Unusable(transcript_id, "no turns with text")
-    return Transcript(id=transcript_id, source=str(path), turns=turns)
+    return Transcript.model_validate({"id": transcript_id, "source": str(path), "turns": turns})
 
 
 def load_transcript(path: Path, max_chars: int = DEFAULT_MAX_CHARS) -> Transcript:
