@@ -1,11 +1,13 @@
 """Bad input never crashes a run or loses graded work: each gives a clear line in skipped.csv."""
 
+import gc
 import time
 from pathlib import Path
 
 import pytest
 
-from simulator.batch.inputs import CHUNK, Found, add_file, digest, find_inputs
+from simulator.batch.collect import collect
+from simulator.batch.inputs import CHUNK, Found, InputFile, add_file, digest, find_inputs
 from tests.test_batch_support import DATA, make_corpus, read_rows, run
 
 
@@ -178,3 +180,23 @@ def test_a_file_removed_between_listing_and_digest_is_a_skipped_input(tmp_path):
     assert [(s.transcript_id, s.reason) for s in found.skipped] == [
         ("gone.csv", "the file was removed while the batch was reading it")
     ]
+
+
+def interrupt(_file: InputFile) -> None:
+    raise KeyboardInterrupt
+
+
+def test_reading_pauses_the_cycle_collector_and_leaves_it_as_it_was(tmp_path):
+    path = write(tmp_path, "a.csv", "speaker,text\nclient,hi\ncoach,hello\n")
+    files, during = [InputFile("a.csv", path, "")], []
+    assert len(collect(files, [], 1000, lambda _: during.append(gc.isenabled())).transcripts) == 1
+    assert during == [False] and gc.isenabled()
+    with pytest.raises(KeyboardInterrupt):
+        collect(files, [], 1000, interrupt)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        collect(files, [], 1000)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

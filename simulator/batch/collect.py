@@ -1,6 +1,8 @@
 """Read every input file into transcripts with their listener; what cannot be used becomes a skipped row."""
 
-from collections.abc import Callable, Sequence
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from simulator.batch.inputs import InputFile, SkippedInput, unreadable_reason
@@ -31,14 +33,28 @@ def collect(
 ) -> Collected:
     """Transcripts of all files in order; duplicates, unreadable parts and unclear listeners are skipped."""
     collected, first_seen = Collected([], []), {}
-    for input_file in files:
-        try:
-            for result in read_file(input_file.path, input_file.file_id, max_chars):
-                add_result(collected, first_seen, input_file, result, listeners)
-        except OSError as exc:  # removed or made unreadable after it was found
-            collected.skipped.append(unreadable(input_file, exc))
-        on_file(input_file)
+    with cycle_collector_paused():
+        for input_file in files:
+            try:
+                for result in read_file(input_file.path, input_file.file_id, max_chars):
+                    add_result(collected, first_seen, input_file, result, listeners)
+            except OSError as exc:  # removed or made unreadable after it was found
+                collected.skipped.append(unreadable(input_file, exc))
+            on_file(input_file)
     return collected
+
+
+@contextmanager
+def cycle_collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while transcripts are read: the turns kept are many and hold
+    no reference cycles, so its full passes over them (about half the reading time) free nothing."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def unreadable(input_file: InputFile, exc: OSError) -> SkippedInput:
