@@ -1,5 +1,6 @@
 """The process engine: the local engine's grading spread over worker processes on this machine."""
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Sequence
@@ -31,6 +32,7 @@ class ProcessTasks:
 
     def __init__(self, workers: int, spec_json: str, inner: int):
         context = multiprocessing.get_context(start_method())
+        gc.freeze()  # forked workers then never scan (and copy) the objects this process already holds
         self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
         self.spec_json, self.inner = spec_json, inner
 
@@ -46,6 +48,7 @@ class ProcessTasks:
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
+        gc.unfreeze()
 
 
 def run_processes(
