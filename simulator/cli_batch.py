@@ -154,9 +154,9 @@ def batch(
         [], "--listener", "-l", help="Whose turns are graded (repeat for several names)."
     ),
     engine: Engine = typer.Option(
-        "local",
-        help="local (one process) | processes (worker processes on this machine: pays when a second "
-        "core is free) | auto (processes for a large offline job, else local) | ray.",
+        "auto",
+        help="auto (worker processes for 50,000 or more offline turns on a machine with more than one "
+        "core, else local) | local (one process) | processes (worker processes on this machine) | ray.",
     ),
     workers: int | None = typer.Option(
         None, min=1, help="Worker processes for --engine processes (default: one per core)."
