@@ -25,6 +25,11 @@ class Graders:
         return hasattr(self.turn, "agrade")
 
     @property
+    def in_process(self) -> bool:
+        """Whether grading is computation in this process (no model calls to wait on)."""
+        return not self.is_async and self.transcript is None
+
+    @property
     def name(self) -> str:
         return getattr(self.transcript, "name", None) or self.turn.name
 

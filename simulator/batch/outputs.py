@@ -138,17 +138,8 @@ def grade_parts(grade: TurnGrade) -> GradeParts:
 
 
 def grade_key(grade: TurnGrade) -> tuple:
-    """Every field of the grade: grades with equal keys have equal parts."""
-    return (
-        grade.status,
-        grade.primary,
-        grade.score,
-        grade.rationale,
-        grade.grader,
-        grade.error,
-        grade.suggestion,
-        *grade.labels,
-    )
+    """Every field of the grade (lists as tuples): grades with equal keys have equal parts."""
+    return tuple(tuple(value) if isinstance(value, list) else value for value in grade.__dict__.values())
 
 
 @dataclass

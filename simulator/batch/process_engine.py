@@ -55,8 +55,7 @@ def run_processes(
     units: list[Unit], spec: GraderSpec, graders: Graders, concurrency: int, workers: int, on_result: OnResult
 ) -> None:
     """Grade units in `workers` processes; results are handed over here, as each task finishes."""
-    is_async = graders.is_async or graders.transcript is not None
-    running, inner, per_task = task_shape(len(units), concurrency, workers, is_async)
+    running, inner, per_task = task_shape(len(units), concurrency, workers, not graders.in_process)
     pool = ProcessTasks(running, task_spec(spec, running), inner)
     try:
         dispatch(pool, batches_of(units, per_task), running * QUEUED_PER_WORKER, on_result, graders.name)

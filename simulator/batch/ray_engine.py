@@ -82,9 +82,8 @@ def run_ray(
     ray = import_ray()
     started = connect(ray, address)
     try:
-        is_async = graders.is_async or graders.transcript is not None
         cpus = ray.cluster_resources().get("CPU", 1)
-        in_flight, inner, per_task = task_shape(len(units), concurrency, cpus, is_async)
+        in_flight, inner, per_task = task_shape(len(units), concurrency, cpus, not graders.in_process)
         pool = RayTasks(ray, task_spec(spec, in_flight), inner)
         dispatch(pool, batches_of(units, per_task), in_flight, on_result, graders.name)
     finally:

@@ -152,9 +152,8 @@ def chosen_engine(options: BatchOptions, graders: Graders, pending: int, given: 
         return options.engine
     from simulator.batch.process_engine import default_workers
 
-    in_process = not graders.is_async and graders.transcript is None
     many = pending >= PROCESSES_FROM_TURNS and (options.workers or default_workers()) > 1
-    return "processes" if in_process and many and not given else "local"
+    return "processes" if graders.in_process and many and not given else "local"
 
 
 def run_engine(units: list[Unit], options: BatchOptions, graders: Graders, engine: Engine, on_result) -> None:

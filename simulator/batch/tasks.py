@@ -27,9 +27,10 @@ def graders_for(spec_json: str) -> Graders:
 
 
 def grade_task(spec_json: str, units: Sequence[Unit], concurrency: int) -> list[UnitResult]:
-    """What one task runs: the local async engine over a batch of units."""
+    """What one task runs: an in-process grader over each unit in turn, else the local async engine
+    over the batch."""
     graders = graders_for(spec_json)
-    if not graders.is_async and graders.transcript is None:
+    if graders.in_process:
         return [grade_sync_unit(unit, graders) for unit in units]
     results: list[UnitResult] = []
     asyncio.run(grade_units(units, graders, concurrency, results.append))
